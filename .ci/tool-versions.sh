@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# Pinned versions of the real consumers that gen-agents' output is proven
+# against. Sourced by .ci/install-tools.sh and .ci/consumers.sh, so a bump is a
+# one-line change here and the cache reinstalls on the next run.
+
+# Helm v4 engine: helm-python-sdk wraps libhelm_c (a C ABI over Helm's Go SDK,
+# helm.sh/helm/v4 v4.2.3 in this release). No helm binary exists here.
+# shellcheck disable=SC2034  # variables are read by the scripts that source this
+HELM_PYTHON_SDK_VERSION="0.2.2"
+
+# Kubernetes OpenAPI-derived JSON schemas, validated with --strict (unknown
+# fields rejected). 1.37.0 ships schemas for Kubernetes 1.25 .. 1.37.
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+# Kubernetes versions to validate against: the oldest and newest minor that
+# are still supported upstream at the time of pinning (1.35 .. 1.37). Both
+# ship in the kubernetes-validate wheel, so this needs no download.
+KUBE_VERSIONS="1.35.0 1.37.0"
+
+# The codex CLI the pods run (npm @openai/codex). Its platform binary comes
+# from the exact-pinned optional dependency @openai/codex-linux-x64.
+CODEX_VERSION="0.169.0"
+
+# Every Python distribution in the tools venv, pinned exactly (the closure of
+# helm-python-sdk + kubernetes-validate, resolved on Python 3.11). Installed
+# with --no-deps so nothing unpinned can slip in; `pip check` verifies the set.
+PYTHON_REQUIREMENTS=(
+  "helm-python-sdk==${HELM_PYTHON_SDK_VERSION}"
+  "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}"
+  "attrs==26.1.0"
+  "importlib_resources==7.1.0"
+  "jsonschema==4.26.0"
+  "jsonschema-specifications==2025.9.1"
+  "packaging==26.3"
+  "PyYAML==6.0.4"
+  "referencing==0.37.0"
+  "rpds-py==2026.9.1"
+  "typing_extensions==4.16.0"
+)

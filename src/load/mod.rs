@@ -1,0 +1,187 @@
+//! Load: turn the paths on the command line into named texts, then into YAML documents.
+//!
+//! Accepts files, directories (every `*.yaml`/`*.yml` below them, sorted), glob patterns and
+//! `-` for standard input. The order of sources never changes the output (render sorts agents
+//! by name), but it is kept stable so diagnostics come out in a predictable order.
+
+pub mod yaml;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+
+pub use yaml::{Document, Node};
+
+/// Files larger than this are refused: a fleet of 10,000 agents is about 8 MiB.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A text to read specs from, with the name diagnostics use for it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The path as given (or as found under a given directory); `-` for stdin.
+    pub name: Arc<str>,
+    /// The whole text.
+    pub text: String,
+}
+
+/// A problem that stops the run before any input is judged (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A path that does not exist or cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// A glob pattern that is not valid or matches nothing.
+    #[error("{0}")]
+    Pattern(String),
+}
+
+/// Expands `inputs` into sources. Unreadable paths are errors (exit 2); content problems
+/// (too large, not UTF-8) are diagnostics, so they are reported with every other finding.
+pub fn load_sources(inputs: &[String], diags: &mut Diagnostics) -> Result<Vec<Source>, LoadError> {
+    let mut sources = Vec::new();
+    for input in inputs {
+        if input == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|source| LoadError::Io {
+                    path: "-".into(),
+                    source,
+                })?;
+            push_source(&mut sources, Arc::from("-"), bytes, diags);
+            continue;
+        }
+        for path in expand(input)? {
+            let bytes = read_limited(&path)?;
+            push_source(&mut sources, Arc::from(display(&path)), bytes, diags);
+        }
+    }
+    Ok(sources)
+}
+
+fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn push_source(sources: &mut Vec<Source>, name: Arc<str>, bytes: Vec<u8>, diags: &mut Diagnostics) {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::error(
+                "input-too-large",
+                Location::file(&name),
+                format!("the file is larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024),
+            )
+            .with_help("split the fleet into several files"),
+        );
+        return;
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => sources.push(Source { name, text }),
+        Err(_) => diags.push(
+            Diagnostic::error("input-encoding", Location::file(&name), "the file is not UTF-8 text")
+                .with_help("save the file as UTF-8"),
+        ),
+    }
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let io = |source| LoadError::Io {
+        path: display(path),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    Ok(bytes)
+}
+
+/// One command-line input as a sorted list of files.
+fn expand(input: &str) -> Result<Vec<PathBuf>, LoadError> {
+    let path = Path::new(input);
+    if path.is_dir() {
+        let mut files = Vec::new();
+        walk(path, &mut files)?;
+        files.sort();
+        return Ok(files);
+    }
+    if !path.exists() && input.contains(['*', '?', '[']) {
+        let paths = glob::glob(input).map_err(|e| LoadError::Pattern(format!("{input}: {e}")))?;
+        let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+        if files.is_empty() {
+            return Err(LoadError::Pattern(format!("{input}: the pattern matches no file")));
+        }
+        files.sort();
+        return Ok(files);
+    }
+    Ok(vec![path.to_path_buf()])
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let io = |source| LoadError::Io {
+        path: display(dir),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml")
+        {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_are_walked_recursively_and_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for f in ["b.yaml", "a.yml", "sub/c.yaml", "notes.txt"] {
+            std::fs::write(dir.path().join(f), "x: 1\n").unwrap();
+        }
+        let files = expand(dir.path().to_str().unwrap()).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.yml", "b.yaml", "sub/c.yaml"]);
+    }
+
+    #[test]
+    fn a_missing_file_is_an_io_error() {
+        let mut d = Diagnostics::default();
+        let err = load_sources(&["/nonexistent/x.yaml".into()], &mut d).unwrap_err();
+        assert!(err.to_string().starts_with("/nonexistent/x.yaml: "));
+    }
+
+    #[test]
+    fn a_glob_that_matches_nothing_is_an_error() {
+        assert!(matches!(expand("/nonexistent/*.yaml"), Err(LoadError::Pattern(_))));
+    }
+
+    #[test]
+    fn non_utf8_is_a_diagnostic() {
+        let mut d = Diagnostics::default();
+        let mut s = Vec::new();
+        push_source(&mut s, Arc::from("x"), vec![0xff, 0xfe], &mut d);
+        assert!(s.is_empty());
+        assert_eq!(d.sorted()[0].rule, "input-encoding");
+    }
+}

@@ -1,0 +1,127 @@
+//! The JSON Schemas derived from the Rust types with schemars.
+//!
+//! One document schema is published (`gen-agents schema`, committed as
+//! `schema/gen-agents.schema.json`) for editors; the validator compiles one schema per
+//! document kind from the same definitions so its messages name the right fields.
+
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema};
+use serde_json::{json, Value};
+
+use super::{AgentDocument, DefaultsDocument};
+
+/// Where the published schema is committed, relative to the repository root.
+pub const PUBLISHED_PATH: &str = "schema/gen-agents.schema.json";
+
+/// The schema of one gen-agents YAML document (`kind: Agent` or `kind: Defaults`).
+pub fn document_schema() -> Value {
+    let (agent, defaults, defs) = definitions();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://gen-agents.dev/schema/v1/gen-agents.schema.json",
+        "title": "gen-agents document",
+        "description": "An agent spec (`kind: Agent`) or fleet-wide defaults (`kind: Defaults`), apiVersion gen-agents/v1.",
+        "oneOf": [agent, defaults],
+        "$defs": defs,
+    })
+}
+
+/// The schema the validator uses for a document whose `kind` is `kind`.
+pub fn kind_schema(kind: DocKind) -> Value {
+    let (agent, defaults, defs) = definitions();
+    let mut root = match kind {
+        DocKind::Agent => agent,
+        DocKind::Defaults => defaults,
+    };
+    root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    root["$defs"] = Value::Object(defs);
+    root
+}
+
+/// The two document kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// `kind: Agent`.
+    Agent,
+    /// `kind: Defaults`.
+    Defaults,
+}
+
+impl DocKind {
+    /// All kinds, with the names used in YAML.
+    pub const ALL: [(&'static str, DocKind); 2] =
+        [("Agent", DocKind::Agent), ("Defaults", DocKind::Defaults)];
+}
+
+fn definitions() -> (Value, Value, serde_json::Map<String, Value>) {
+    let mut generator = settings().into_generator();
+    let agent = generator.subschema_for::<AgentDocument>().to_value();
+    let defaults = generator.subschema_for::<DefaultsDocument>().to_value();
+    let defs = generator.take_definitions(true);
+    (agent, defaults, defs)
+}
+
+/// Draft 2020-12, with `Option` fields that may be left out but never written as `null`:
+/// a `null` in a spec is almost always a half-deleted line, and Helm-style layering would
+/// otherwise have to guess what it means.
+pub fn settings() -> SchemaSettings {
+    SchemaSettings::draft2020_12().with_transform(RecursiveTransform(strip_null))
+}
+
+/// The schema of `T` with the project's settings, as a root schema.
+pub fn root_schema_for<T: JsonSchema>() -> Value {
+    settings().into_generator().into_root_schema_for::<T>().to_value()
+}
+
+fn strip_null(schema: &mut Schema) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            obj.insert("type".into(), only);
+        }
+    }
+    let is_null = |v: &Value| v.get("type").is_some_and(|t| t == "null");
+    let Some(Value::Array(branches)) = obj.get("anyOf") else {
+        return;
+    };
+    if !branches.iter().any(is_null) {
+        return;
+    }
+    let kept: Vec<Value> = branches.iter().filter(|b| !is_null(b)).cloned().collect();
+    obj.remove("anyOf");
+    if let [Value::Object(only)] = kept.as_slice() {
+        // Inline the one remaining branch so validation errors point inside it rather than
+        // at an "is not valid under any of the schemas" on the parent.
+        for (k, v) in only {
+            obj.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    } else {
+        obj.insert("anyOf".into(), Value::Array(kept));
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_fields_do_not_accept_null() {
+        let s = document_schema().to_string();
+        assert!(!s.contains("\"null\""), "{s}");
+    }
+
+    #[test]
+    fn published_schema_is_a_valid_2020_12_schema() {
+        let s = document_schema();
+        assert!(jsonschema::meta::is_valid(&s));
+        for (_, k) in DocKind::ALL {
+            assert!(jsonschema::meta::is_valid(&kind_schema(k)));
+        }
+    }
+}

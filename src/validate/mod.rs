@@ -1,0 +1,182 @@
+//! Validate: every document against its JSON Schema, then the semantic rules.
+//!
+//! A document that fails the schema is not deserialized (its typed value would be a guess);
+//! its remaining problems show up on the next run, after the schema errors are fixed. All
+//! other documents are still checked, so one run reports every error in every file.
+
+pub mod rules;
+pub mod schema;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::load::yaml::Value as YamlValue;
+use crate::load::{Document, Node};
+use crate::spec::schema::DocKind;
+use crate::spec::{AgentDocument, DefaultsDocument};
+use rules::Ctx;
+use schema::KindValidator;
+
+/// A document that passed the schema and the single-document rules' parsing.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The file it came from.
+    pub file: Arc<str>,
+    /// Its YAML tree, kept for the positions of later diagnostics.
+    pub root: Node,
+    /// Its typed content.
+    pub doc: Parsed,
+}
+
+/// The typed content of a document.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// `kind: Agent`.
+    Agent(AgentDocument),
+    /// `kind: Defaults`.
+    Defaults(DefaultsDocument),
+}
+
+/// The compiled schemas. Build once per run: compiling is the expensive part.
+pub struct Validator {
+    agent: KindValidator,
+    defaults: KindValidator,
+}
+
+impl Validator {
+    /// Compiles the schema of each document kind.
+    pub fn new() -> Result<Self, String> {
+        Ok(Validator {
+            agent: KindValidator::new(DocKind::Agent)?,
+            defaults: KindValidator::new(DocKind::Defaults)?,
+        })
+    }
+
+    /// Checks one document; returns its typed content when the schema accepts it.
+    /// Empty documents (only comments, or a trailing `---`) are skipped.
+    pub fn check_document(&self, file: &Arc<str>, doc: Document, diags: &mut Diagnostics) -> Option<Checked> {
+        let root = doc.root;
+        if matches!(root.value, YamlValue::Null) {
+            return None;
+        }
+        if !matches!(root.value, YamlValue::Map(_)) {
+            diags.push(
+                Diagnostic::error("document-shape", Location::at(file, root.pos), "a gen-agents document must be a mapping")
+                    .with_help("start the document with `apiVersion: gen-agents/v1` and `kind: Agent`"),
+            );
+            return None;
+        }
+        let kind = self.kind_of(file, &root, diags)?;
+        let json = root.to_json();
+        let validator = match kind {
+            DocKind::Agent => &self.agent,
+            DocKind::Defaults => &self.defaults,
+        };
+        if !validator.check(file, &root, &json, diags) {
+            return None;
+        }
+        let ctx = Ctx { file, root: &root };
+        let doc = match kind {
+            DocKind::Agent => Parsed::Agent(deserialize(&ctx, json, diags)?),
+            DocKind::Defaults => Parsed::Defaults(deserialize(&ctx, json, diags)?),
+        };
+        match &doc {
+            Parsed::Agent(a) => {
+                rules::check_agent_name(&ctx, &a.metadata.name, diags);
+                rules::check_spec(&ctx, &a.spec, diags);
+            }
+            Parsed::Defaults(d) => rules::check_spec(&ctx, &d.spec, diags),
+        }
+        rules::check_secret_literals(&ctx, diags);
+        Some(Checked {
+            file: Arc::clone(file),
+            root,
+            doc,
+        })
+    }
+
+    fn kind_of(&self, file: &Arc<str>, root: &Node, diags: &mut Diagnostics) -> Option<DocKind> {
+        let Some(entry) = root.entry("kind") else {
+            diags.push(
+                Diagnostic::error("schema-required", Location::at(file, root.pos), "missing required field `kind` in the document")
+                    .with_help("add `kind: Agent` or `kind: Defaults`"),
+            );
+            return None;
+        };
+        let text = entry.value.as_str().unwrap_or_default();
+        if let Some((_, k)) = DocKind::ALL.iter().find(|(name, _)| *name == text) {
+            return Some(*k);
+        }
+        let names = DocKind::ALL.map(|(n, _)| n);
+        let help = match schema::did_you_mean(text, names.into_iter()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "use `kind: Agent` or `kind: Defaults`".to_owned(),
+        };
+        diags.push(
+            Diagnostic::error("unknown-kind", Location::at(file, entry.value.pos), format!("unknown document kind `{text}`"))
+                .with_help(help),
+        );
+        None
+    }
+}
+
+/// Builds the typed document. The schema already accepted `json`, so a failure here is a
+/// value the schema cannot express (a float where serde wants an integer); it is still
+/// reported at its position.
+fn deserialize<T: serde::de::DeserializeOwned>(ctx: &Ctx<'_>, json: serde_json::Value, diags: &mut Diagnostics) -> Option<T> {
+    match serde_path_to_error::deserialize(json) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let pointer = to_pointer(e.path());
+            let inner = e.into_inner();
+            let node = ctx.root.find(&pointer);
+            diags.push(
+                Diagnostic::error(
+                    "schema-type",
+                    Location::at(ctx.file, node.map_or(ctx.root.pos, |n| n.pos)),
+                    format!("`{}`: {inner}", schema::pretty_path(&pointer)),
+                )
+                .with_help("write a whole number without a fraction or exponent"),
+            );
+            None
+        }
+    }
+}
+
+fn to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } | Segment::Enum { variant: key } => out.push_str(&rules::escape(key)),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// Rule `duplicate-agent-name`: every agent name is unique across all inputs, since each
+/// becomes a Deployment, a PVC and Secrets of the same name.
+pub fn check_unique_names(checked: &[Checked], diags: &mut Diagnostics) {
+    let mut seen: HashMap<&str, (&Arc<str>, &Node)> = HashMap::new();
+    for c in checked {
+        let Parsed::Agent(a) = &c.doc else { continue };
+        let name = a.metadata.name.as_str();
+        match seen.get(name) {
+            None => {
+                seen.insert(name, (&c.file, &c.root));
+            }
+            Some((first_file, first_root)) => {
+                let first = Location::at(first_file, first_root.locate("/metadata/name"));
+                let here = c.root.find("/metadata/name").map_or(c.root.pos, |n| n.pos);
+                diags.push(
+                    Diagnostic::error("duplicate-agent-name", Location::at(&c.file, here), format!("agent `{name}` is defined twice"))
+                        .with_help(format!("rename one of them; the other is at {first}")),
+                );
+            }
+        }
+    }
+}

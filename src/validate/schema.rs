@@ -1,0 +1,286 @@
+//! The schema check: every document against the schemars-derived JSON Schema of its kind,
+//! with each `jsonschema` error turned into a located diagnostic that says how to fix it.
+
+use std::sync::Arc;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::ValidationError;
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::load::yaml::Value as YamlValue;
+use crate::load::Node;
+use crate::spec::schema::{kind_schema, DocKind};
+
+/// A compiled validator for one document kind and the schema it was built from (kept to look
+/// up the known field names for did-you-mean help).
+pub struct KindValidator {
+    schema: Value,
+    validator: jsonschema::Validator,
+}
+
+impl KindValidator {
+    /// Compiles the schema of `kind`. The schema is generated from our own types, so a failure
+    /// here is a bug in gen-agents, not in the input.
+    pub fn new(kind: DocKind) -> Result<Self, String> {
+        let schema = kind_schema(kind);
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&schema)
+            .map_err(|e| format!("internal error: the built-in schema does not compile: {e}"))?;
+        Ok(KindValidator { schema, validator })
+    }
+
+    /// Checks `json` (read from `root` in `file`); returns true when it is valid.
+    pub fn check(&self, file: &Arc<str>, root: &Node, json: &Value, diags: &mut Diagnostics) -> bool {
+        if self.validator.is_valid(json) {
+            return true;
+        }
+        for error in self.validator.iter_errors(json) {
+            self.report(file, root, &error, diags);
+        }
+        false
+    }
+
+    fn report(&self, file: &Arc<str>, root: &Node, error: &ValidationError<'_>, diags: &mut Diagnostics) {
+        let pointer = error.instance_path().as_str();
+        let at = |p: &str| Location::at(file, root.locate(p));
+        let field = pretty_path(pointer);
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known = self.known_properties(error.schema_path().as_str());
+                for key in unexpected {
+                    let key_ptr = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    diags.push(
+                        Diagnostic::error(
+                            "schema-unknown-key",
+                            at(&key_ptr),
+                            format!("unknown field `{key}` in {}", describe_parent(&field)),
+                        )
+                        .with_help(unknown_key_help(key, &known)),
+                    );
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(
+                        "schema-required",
+                        at(pointer),
+                        format!("missing required field `{name}` in {}", describe_parent(&field)),
+                    )
+                    .with_help(required_help(pointer, name)),
+                );
+            }
+            ValidationErrorKind::Type { kind } => {
+                let node = root.find(pointer);
+                let expected = expected_types(kind);
+                let found = node.map_or_else(|| "something else".to_owned(), describe_node);
+                let mut d = Diagnostic::error(
+                    "schema-type",
+                    Location::at(file, node.map_or(root.pos, |n| n.pos)),
+                    format!("`{field}` must be {expected}, found {found}"),
+                );
+                d = d.with_help(type_help(node, &expected));
+                diags.push(d);
+            }
+            ValidationErrorKind::Enum { options } => {
+                let allowed: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default();
+                let got = error.instance().as_str().unwrap_or_default().to_owned();
+                let node = root.find(pointer);
+                let mut help = format!("use one of: {}", allowed.join(", "));
+                if let Some(s) = did_you_mean(&got, allowed.iter().map(String::as_str)) {
+                    help = format!("did you mean `{s}`? ({help})");
+                }
+                diags.push(
+                    Diagnostic::error(
+                        "schema-enum",
+                        Location::at(file, node.map_or(root.pos, |n| n.pos)),
+                        format!("`{field}` is `{}`, which is not allowed", value_text(error.instance())),
+                    )
+                    .with_help(help),
+                );
+            }
+            ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+                match best_branch(context, pointer) {
+                    Some(branch) => {
+                        for e in branch {
+                            self.report(file, root, e, diags);
+                        }
+                    }
+                    None => diags.push(Diagnostic::error(
+                        "schema",
+                        Location::at(file, root.locate(pointer)),
+                        format!("`{field}`: {error}"),
+                    )),
+                }
+            }
+            _ => diags.push(Diagnostic::error(
+                "schema",
+                Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),
+                format!("`{field}`: {error}"),
+            )),
+        }
+    }
+
+    /// The property names the schema at `schema_path` (ending in `/additionalProperties`) knows.
+    fn known_properties(&self, schema_path: &str) -> Vec<String> {
+        let base = schema_path.strip_suffix("/additionalProperties").unwrap_or(schema_path);
+        let mut node = &self.schema;
+        let mut pointer = String::new();
+        for segment in base.split('/').skip(1) {
+            if segment == "$ref" {
+                let target = node.get("$ref").and_then(Value::as_str).unwrap_or_default();
+                node = self.schema.pointer(target.trim_start_matches('#')).unwrap_or(&Value::Null);
+                pointer.clear();
+                continue;
+            }
+            pointer.push('/');
+            pointer.push_str(segment);
+            node = node.get(segment.replace("~1", "/").replace("~0", "~")).unwrap_or(&Value::Null);
+        }
+        node.get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Among the branches of an `anyOf`/`oneOf` at `pointer`, the one the user most likely
+/// meant: not a branch whose only complaint is the wrong type at `pointer` itself (the user
+/// wrote a mapping, so the "must be a string" branch is not the interesting one), and among
+/// the rest the one with the fewest errors.
+fn best_branch<'a, 'e>(
+    context: &'a [Vec<ValidationError<'e>>],
+    pointer: &str,
+) -> Option<&'a Vec<ValidationError<'e>>> {
+    let wrong_type_only = |branch: &Vec<ValidationError<'e>>| {
+        branch.len() == 1
+            && matches!(branch[0].kind(), ValidationErrorKind::Type { .. })
+            && branch[0].instance_path().as_str() == pointer
+    };
+    context
+        .iter()
+        .filter(|b| !wrong_type_only(b))
+        .min_by_key(|b| b.len())
+}
+
+/// `/spec/mcpServers/x/args/1` as `spec.mcpServers.x.args[1]`.
+pub fn pretty_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        if seg.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
+}
+
+fn describe_parent(field: &str) -> String {
+    if field.is_empty() {
+        "the document".to_owned()
+    } else {
+        format!("`{field}`")
+    }
+}
+
+fn unknown_key_help(key: &str, known: &[String]) -> String {
+    if key == "<<" {
+        return "YAML merge keys are not supported; use a `kind: Defaults` document".to_owned();
+    }
+    match did_you_mean(key, known.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if known.is_empty() => "remove it".to_owned(),
+        None => format!("remove it; the known fields are: {}", known.join(", ")),
+    }
+}
+
+fn required_help(pointer: &str, name: &str) -> String {
+    match (pointer.rsplit('/').nth(1), name) {
+        (Some("mcpServers"), "env") => "list the NAMES of the pod environment variables the server needs, e.g. `env: [COMMONLY_API_URL]`, or `env: []` if it needs none (codex passes no environment to MCP servers)".to_owned(),
+        (_, "apiVersion") => "add `apiVersion: gen-agents/v1`".to_owned(),
+        (_, "kind") => "add `kind: Agent` or `kind: Defaults`".to_owned(),
+        _ => format!("add `{name}`"),
+    }
+}
+
+fn type_help(node: Option<&Node>, expected: &str) -> String {
+    match node.and_then(|n| n.plain.as_deref()) {
+        Some(plain) if expected.contains("string") => format!(
+            "YAML reads the unquoted `{plain}` as {}; quote it to keep it as text: \"{plain}\"",
+            node.map_or_else(String::new, describe_node)
+        ),
+        _ => format!("write {expected} here"),
+    }
+}
+
+fn expected_types(kind: &TypeKind) -> String {
+    let name = |t: &jsonschema::JsonType| match t.to_string().as_str() {
+        "object" => "a mapping".to_owned(),
+        "array" => "a list".to_owned(),
+        "string" => "a string".to_owned(),
+        "integer" => "an integer".to_owned(),
+        "number" => "a number".to_owned(),
+        "boolean" => "true or false".to_owned(),
+        other => other.to_owned(),
+    };
+    match kind {
+        TypeKind::Single(t) => name(t),
+        TypeKind::Multiple(ts) => ts.iter().map(|t| name(&t)).collect::<Vec<_>>().join(" or "),
+    }
+}
+
+fn describe_node(node: &Node) -> String {
+    match &node.value {
+        YamlValue::Null => "null".to_owned(),
+        YamlValue::Bool(b) => format!("the boolean {b}"),
+        YamlValue::Int(i) => format!("the integer {i}"),
+        YamlValue::Float(f) => format!("the number {f}"),
+        YamlValue::Str(s) => format!("the string {}", serde_json::to_string(s).unwrap_or_default()),
+        YamlValue::Seq(_) => "a list".to_owned(),
+        YamlValue::Map(_) => "a mapping".to_owned(),
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The closest of `candidates` to `got`, if close enough to be a likely typo.
+pub fn did_you_mean<'a>(got: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_paths_read_like_yaml() {
+        assert_eq!(pretty_path("/spec/mcpServers/a~1b/args/1"), "spec.mcpServers.a/b.args[1]");
+        assert_eq!(pretty_path(""), "");
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos_only() {
+        let known = ["command", "args", "env"];
+        assert_eq!(did_you_mean("comand", known.into_iter()), Some("command"));
+        assert_eq!(did_you_mean("zzz", known.into_iter()), None);
+    }
+}
