@@ -1,1 +1,155 @@
-fn main(){}
+//! The `gen-agents` binary: parse the command line, call the library, map outcomes to
+//! exit codes (0 ok, 1 invalid input or stale, 2 usage/I/O/internal).
+
+mod cli;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use gen_agents::diag::{self, Diagnostics, Format};
+use gen_agents::render::{SecretsMode, Templates};
+
+use cli::{Cli, Command, InputArgs, RenderArgs, SecretsKind, StoreKind};
+
+const INVALID: u8 = 1;
+const FAILURE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { FAILURE } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Validate(args) => validate(&args.input),
+        Command::Render(args) => render(&args),
+        Command::Schema(args) => schema(args.helm_values),
+    }
+}
+
+fn format_of(input: &InputArgs) -> Format {
+    input.format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            Format::Github
+        } else {
+            Format::Human
+        }
+    })
+}
+
+/// Prints diagnostics: JSON and GitHub annotations on stdout for `validate` (where tools
+/// read them), everything on stderr for `render` (stdout carries the values).
+fn report(diags: Diagnostics, format: Format, stdout_ok: bool) {
+    let text = diag::render(&diags.sorted(), format);
+    if text.is_empty() {
+        return;
+    }
+    if stdout_ok && format != Format::Human {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+    } else {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}
+
+fn validate(input: &InputArgs) -> ExitCode {
+    let format = format_of(input);
+    let mut diags = Diagnostics::default();
+    let fleet = match gen_agents::load_fleet(&input.paths, &input.values, &mut diags) {
+        Ok(f) => f,
+        Err(e) => return io_error(&e),
+    };
+    let failed = diags.has_errors();
+    report(diags, format, true);
+    if failed {
+        return ExitCode::from(INVALID);
+    }
+    if format == Format::Human {
+        eprintln!("ok: {} agent(s) in {} file(s)", fleet.agents.len(), fleet.files);
+    }
+    ExitCode::SUCCESS
+}
+
+fn render(args: &RenderArgs) -> ExitCode {
+    let format = format_of(&args.input);
+    let mut diags = Diagnostics::default();
+    let fleet = match gen_agents::load_fleet(&args.input.paths, &args.input.values, &mut diags) {
+        Ok(f) => f,
+        Err(e) => return io_error(&e),
+    };
+    let templates = Templates::load(args.templates.as_deref(), &mut diags);
+    if diags.has_errors() {
+        report(diags, format, false);
+        return ExitCode::from(INVALID);
+    }
+    let mode = match (args.secrets, &args.secret_store) {
+        (SecretsKind::ExternalSecrets, Some(store)) => SecretsMode::ExternalSecrets {
+            store: store.clone(),
+            kind: match args.secret_store_kind {
+                StoreKind::SecretStore => "SecretStore".into(),
+                StoreKind::ClusterSecretStore => "ClusterSecretStore".into(),
+            },
+        },
+        _ => SecretsMode::Stubs,
+    };
+    let artifacts = gen_agents::render_fleet(&fleet, &templates, &mode, &mut diags);
+    let failed = diags.has_errors();
+    report(diags, format, false);
+    let Some(artifacts) = artifacts.filter(|_| !failed) else {
+        return ExitCode::from(INVALID);
+    };
+    if let Some(dir) = &args.check {
+        return match gen_agents::write::check(dir, &artifacts) {
+            Ok(stale) if stale.is_empty() => ExitCode::SUCCESS,
+            Ok(stale) => {
+                for s in &stale {
+                    eprint!("{}", s.diff);
+                }
+                eprintln!("stale: {} file(s) in {} differ from the rendering; run `gen-agents render --out-dir {}` and commit", stale.len(), dir.display(), dir.display());
+                ExitCode::from(INVALID)
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", dir.display());
+                ExitCode::from(FAILURE)
+            }
+        };
+    }
+    if let Some(dir) = &args.out_dir {
+        return match gen_agents::write::write_atomic(dir, &artifacts) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {}: {e} (nothing was changed)", dir.display());
+                ExitCode::from(FAILURE)
+            }
+        };
+    }
+    match std::io::stdout().write_all(artifacts.values.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(FAILURE),
+        Err(e) => {
+            eprintln!("error: stdout: {e}");
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+fn schema(helm_values: bool) -> ExitCode {
+    let schema = if helm_values { gen_agents::render::model::helm_values_schema() } else { gen_agents::spec::schema::document_schema() };
+    match serde_json::to_string_pretty(&schema) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("internal error: {e}");
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+fn io_error(e: &gen_agents::load::LoadError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(FAILURE)
+}

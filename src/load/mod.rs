@@ -40,6 +40,9 @@ pub enum LoadError {
     /// A glob pattern that is not valid or matches nothing.
     #[error("{0}")]
     Pattern(String),
+    /// A bug in gen-agents (its own schema does not compile).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Expands `inputs` into sources. Unreadable paths are errors (exit 2); content problems

@@ -199,6 +199,17 @@ impl Runtime {
             Runtime::Openclaw => "openclaw",
         }
     }
+
+    /// The prefix of every Kubernetes resource an agent of this runtime owns
+    /// (`cloud-codex-<name>`, as the platform chart names them).
+    pub fn resource_prefix(self) -> &'static str {
+        match self {
+            Runtime::Codex => "cloud-codex",
+            Runtime::ClaudeCode => "cloud-claude",
+            Runtime::GeminiCli => "cloud-gemini",
+            Runtime::Openclaw => "cloud-openclaw",
+        }
+    }
 }
 
 /// How the agent reaches LiteLLM.

@@ -12,10 +12,6 @@ use crate::load::yaml::Value as YamlValue;
 use crate::load::Node;
 use crate::spec::{AgentSpec, EnvValue};
 
-/// Longest name an agent may have: 63 (a Kubernetes label value and DNS label) minus the
-/// longest derived resource name's fixed part, `cloud-codex-` + `-litellm-key` (24).
-pub const MAX_AGENT_NAME: usize = 63 - 24;
-
 /// What every document rule sees.
 pub struct Ctx<'a> {
     /// The file the document is in.
@@ -45,18 +41,6 @@ pub fn check_agent_name(ctx: &Ctx<'_>, name: &str, diags: &mut Diagnostics) {
                 format!("agent name `{name}` is not a DNS-1123 label: {why}"),
             )
             .with_help("use lowercase letters, digits and `-`, starting and ending with a letter or digit, e.g. `cody` or `review-bot-2`"),
-        );
-    } else if name.len() > MAX_AGENT_NAME {
-        diags.push(
-            Diagnostic::error(
-                "agent-name",
-                ctx.value_at("/metadata/name"),
-                format!(
-                    "agent name `{name}` is {} characters; the derived Secret name `cloud-codex-{name}-litellm-key` would exceed the 63-character limit of Kubernetes names and label values",
-                    name.len()
-                ),
-            )
-            .with_help(format!("shorten the name to at most {MAX_AGENT_NAME} characters")),
         );
     }
 }

@@ -1,0 +1,112 @@
+//! The command line, as clap definitions only. Behaviour lives in the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use gen_agents::diag::Format;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (valid input; output written or up to date)
+  1  invalid input (every problem is reported, nothing is written), or --check found stale files
+  2  usage or I/O error, or an internal error";
+
+/// Turns declarative AI-agent specs into complete Helm values, one runtime-config ConfigMap
+/// per agent, and Secret stubs.
+#[derive(Debug, Parser)]
+#[command(name = "gen-agents", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check specs against the schema and every rule; report all problems with file:line:column.
+    #[command(after_help = EXIT_CODES)]
+    Validate(ValidateArgs),
+    /// Render Helm values (stdout), or all three artifacts into --out-dir, or compare with --check.
+    #[command(after_help = EXIT_CODES)]
+    Render(RenderArgs),
+    /// Print a JSON Schema derived from the spec types.
+    Schema(SchemaArgs),
+}
+
+/// Inputs shared by validate and render.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Spec files, directories (every *.yaml/*.yml below, sorted), glob patterns, or - for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// A file of `kind: Defaults` documents layered over the built-in defaults (repeatable; later wins).
+    #[arg(long = "values", short = 'f', value_name = "FILE")]
+    pub values: Vec<String>,
+    /// How to print problems. Default: github when GITHUB_ACTIONS=true, else human.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// `gen-agents validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `gen-agents render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write values.yaml, configmaps.yaml and secrets.yaml into DIR (atomically).
+    #[arg(long, value_name = "DIR", conflicts_with = "check")]
+    pub out_dir: Option<PathBuf>,
+    /// Compare with the files in DIR: exit 0 when identical, 1 with a diff on stderr when stale.
+    #[arg(long, value_name = "DIR")]
+    pub check: Option<PathBuf>,
+    /// A directory of templates replacing the built-in ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// What secrets.yaml holds.
+    #[arg(long, value_enum, default_value_t = SecretsKind::Stubs)]
+    pub secrets: SecretsKind,
+    /// The SecretStore the ExternalSecrets read from (with --secrets external-secrets).
+    #[arg(long, value_name = "NAME", required_if_eq("secrets", "external-secrets"))]
+    pub secret_store: Option<String>,
+    /// The kind of that store.
+    #[arg(long, value_enum, default_value_t = StoreKind::SecretStore)]
+    pub secret_store_kind: StoreKind,
+}
+
+/// What secrets.yaml holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretsKind {
+    /// Plain Secret stubs with empty values and fill-in instructions.
+    Stubs,
+    /// External Secrets Operator ExternalSecrets.
+    ExternalSecrets,
+}
+
+/// SecretStore kinds of the External Secrets Operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// A namespaced SecretStore.
+    #[value(name = "SecretStore")]
+    SecretStore,
+    /// A ClusterSecretStore.
+    #[value(name = "ClusterSecretStore")]
+    ClusterSecretStore,
+}
+
+/// `gen-agents schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print the schema of the Helm values `render` emits (the chart's values.schema.json).
+    #[arg(long)]
+    pub helm_values: bool,
+}

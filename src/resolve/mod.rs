@@ -1,0 +1,355 @@
+//! Resolve: layer the defaults under each agent and produce a fully resolved [`Agent`],
+//! with nothing left for a template or a chart to guess.
+//!
+//! Layers, lowest first: the built-in `values/defaults.yaml`, each `--values` file, each
+//! `kind: Defaults` document of the inputs (in the order read), the agent's own spec.
+//! Mappings merge key by key (Helm-style); lists and scalars are replaced whole.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::load::Node;
+use crate::spec::{AgentDocument, AgentSpec, ApprovalPolicy, EnvValue, McpServer, ReasoningEffort, Runtime, SandboxMode};
+use crate::validate::{Checked, Parsed};
+
+/// A resolved agent: every field set, every name derived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    /// DNS-1123 label, unique in the fleet.
+    pub name: String,
+    /// Labels from `metadata.labels`.
+    pub labels: BTreeMap<String, String>,
+    /// The runtime.
+    pub runtime: Runtime,
+    /// LiteLLM model alias.
+    pub model: String,
+    /// Pod count; 0 parks the agent.
+    pub replicas: u32,
+    /// PVC size.
+    pub storage: String,
+    /// Container image.
+    pub image: String,
+    /// LiteLLM base URL (with `/v1`).
+    pub litellm_base_url: String,
+    /// Secret with the LiteLLM virtual key (key `key`).
+    pub litellm_key_secret: String,
+    /// Secret with the platform runtime token (key `token`).
+    pub token_secret: String,
+    /// MCP servers by id.
+    pub mcp_servers: BTreeMap<String, McpServer>,
+    /// Platform registration.
+    pub platform: Platform,
+    /// Pinned tool versions.
+    pub pins: Pins,
+    /// Codex behaviour.
+    pub sandbox_mode: SandboxMode,
+    /// Codex approvals.
+    pub approval_policy: ApprovalPolicy,
+    /// Reasoning effort; `None` leaves the model's default.
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Container resources.
+    pub resources: Resources,
+    /// Extra env by name.
+    pub env: BTreeMap<String, EnvValue>,
+}
+
+/// How the agent is known to the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    /// Registry agent type (`codex`).
+    pub registry_agent_name: String,
+    /// Instance id.
+    pub agent_instance_id: String,
+    /// Platform pod (workspace) id.
+    pub pod_id: String,
+    /// Platform API URL.
+    pub api_url: String,
+    /// Adapter name.
+    pub adapter: String,
+}
+
+/// Exact versions installed by the init container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pins {
+    /// `@openai/codex`.
+    pub codex: semver::Version,
+    /// `@commonlyai/mcp`.
+    pub commonly_mcp: semver::Version,
+    /// Git ref of the platform CLI.
+    pub commonly_cli_ref: String,
+}
+
+/// Requests and limits, all set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    /// CPU request.
+    pub requests_cpu: String,
+    /// Memory request.
+    pub requests_memory: String,
+    /// CPU limit.
+    pub limits_cpu: String,
+    /// Memory limit.
+    pub limits_memory: String,
+}
+
+/// A defaults layer: where it came from and its spec as JSON (for merging).
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// File it was read from.
+    pub file: Arc<str>,
+    /// Its YAML tree, for positions.
+    pub root: Node,
+    /// Its `spec`, as JSON.
+    pub spec: Value,
+}
+
+impl Layer {
+    /// A layer from a checked `kind: Defaults` document; `None` for agents.
+    pub fn from_checked(c: &Checked) -> Option<Layer> {
+        let Parsed::Defaults(d) = &c.doc else { return None };
+        Some(Layer {
+            file: Arc::clone(&c.file),
+            root: c.root.clone(),
+            spec: serde_json::to_value(&d.spec).unwrap_or(Value::Null),
+        })
+    }
+}
+
+/// The defaults of a run, merged once and applied to every agent.
+pub struct Defaults {
+    layers: Vec<Layer>,
+    merged: Value,
+}
+
+impl Defaults {
+    /// Merges `layers` (lowest first).
+    pub fn new(layers: Vec<Layer>) -> Self {
+        let mut merged = Value::Object(serde_json::Map::new());
+        for l in &layers {
+            merge(&mut merged, &l.spec);
+        }
+        Defaults { layers, merged }
+    }
+
+    /// Where `pointer` (under `/spec`) is set for an agent: in its own document if there,
+    /// else in the highest defaults layer that sets it, else at the agent's name.
+    pub fn locate(&self, agent: &Checked, pointer: &str) -> Location {
+        if let Some(n) = agent.root.find(pointer) {
+            return Location::at(&agent.file, n.pos);
+        }
+        for l in self.layers.iter().rev() {
+            if let Some(n) = l.root.find(pointer) {
+                return Location::at(&l.file, n.pos);
+            }
+        }
+        Location::at(&agent.file, agent.root.locate("/metadata/name"))
+    }
+}
+
+/// Deep-merges `over` into `base`: objects key by key, everything else replaced.
+pub fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// Resolves one agent document against the defaults. Missing required fields and
+/// fleet-level rule violations go to `diags`; `None` when the agent cannot be resolved.
+pub fn resolve_agent(checked: &Checked, defaults: &Defaults, diags: &mut Diagnostics) -> Option<Agent> {
+    let Parsed::Agent(doc) = &checked.doc else { return None };
+    let mut spec_json = defaults.merged.clone();
+    merge(&mut spec_json, &serde_json::to_value(&doc.spec).unwrap_or(Value::Null));
+    let spec: AgentSpec = match serde_json::from_value(spec_json) {
+        Ok(s) => s,
+        Err(e) => {
+            diags.push(Diagnostic::error("internal", Location::at(&checked.file, checked.root.pos), format!("merged spec does not deserialize: {e}")));
+            return None;
+        }
+    };
+    let mut missing = Missing { checked, defaults, diags, any: false };
+    let agent = build(doc, spec, &mut missing);
+    if missing.any {
+        return None;
+    }
+    let agent = agent?;
+    let mut ok = true;
+    ok &= check_runtime_supported(checked, defaults, &agent, diags);
+    ok &= check_registry_name(checked, defaults, &agent, diags);
+    ok &= check_derived_names(checked, &agent, diags);
+    ok.then_some(agent)
+}
+
+/// Collects "required field not set anywhere" diagnostics.
+struct Missing<'a> {
+    checked: &'a Checked,
+    defaults: &'a Defaults,
+    diags: &'a mut Diagnostics,
+    any: bool,
+}
+
+impl Missing<'_> {
+    fn require<T>(&mut self, value: Option<T>, field: &str, example: &str) -> Option<T> {
+        if value.is_none() {
+            self.any = true;
+            let name = self.checked.root.find("/metadata/name").and_then(Node::as_str).unwrap_or("?");
+            self.diags.push(
+                Diagnostic::error(
+                    "required-field",
+                    self.defaults.locate(self.checked, "/metadata/name"),
+                    format!("agent `{name}` has no `spec.{field}`, and no defaults layer sets it"),
+                )
+                .with_help(format!("set `spec.{field}` in the agent, or once for the fleet in a `kind: Defaults` document, e.g. `{field}: {example}`")),
+            );
+        }
+        value
+    }
+}
+
+fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Agent> {
+    // Every `require` runs before any `?`, so one run reports every missing field.
+    let name = doc.metadata.name.clone();
+    let runtime = m.require(spec.runtime, "runtime", "codex");
+    let prefix = runtime.unwrap_or(Runtime::Codex).resource_prefix();
+    let litellm = spec.litellm.unwrap_or_default();
+    let res = spec.resources.unwrap_or_default();
+    let (req, lim) = (res.requests.unwrap_or_default(), res.limits.unwrap_or_default());
+    let model = m.require(spec.model, "model", "codex-cli/gpt-5.4");
+    let replicas = m.require(spec.replicas, "replicas", "1");
+    let storage = m.require(spec.storage, "storage", "1Gi");
+    let image = m.require(spec.image, "image", "node:22-bookworm-slim");
+    let base_url = m.require(litellm.base_url, "litellm.baseUrl", "http://litellm:4000/v1");
+    let registry = m.require(spec.registry_agent_name, "registryAgentName", "codex");
+    let pod_id = m.require(spec.pod_id, "podId", "69f841a9063269526de0437c");
+    let api_url = m.require(spec.api_url, "apiUrl", "http://backend.commonly.svc.cluster.local:5000");
+    let adapter = m.require(spec.adapter, "adapter", "codex");
+    let codex = m.require(spec.codex_version, "codexVersion", "0.169.0");
+    let mcp = m.require(spec.commonly_mcp_version, "commonlyMcpVersion", "0.1.9");
+    let cli_ref = m.require(spec.commonly_cli_ref, "commonlyCliRef", "main");
+    let sandbox = m.require(spec.sandbox_mode, "sandboxMode", "danger-full-access");
+    let approval = m.require(spec.approval_policy, "approvalPolicy", "never");
+    let requests_cpu = m.require(req.cpu, "resources.requests.cpu", "50m");
+    let requests_memory = m.require(req.memory, "resources.requests.memory", "256Mi");
+    let limits_cpu = m.require(lim.cpu, "resources.limits.cpu", "500m");
+    let limits_memory = m.require(lim.memory, "resources.limits.memory", "2Gi");
+    Some(Agent {
+        labels: doc.metadata.labels.clone(),
+        runtime: runtime?,
+        model: model?,
+        // Rules already refused negative counts and malformed versions in every layer.
+        replicas: u32::try_from(replicas?).ok()?,
+        storage: storage?,
+        image: image?,
+        litellm_base_url: base_url?,
+        litellm_key_secret: litellm.key_secret.unwrap_or_else(|| format!("{prefix}-{name}-litellm-key")),
+        token_secret: spec.token_secret.unwrap_or_else(|| format!("{prefix}-{name}-token")),
+        mcp_servers: spec.mcp_servers.unwrap_or_default(),
+        platform: Platform {
+            registry_agent_name: registry?,
+            agent_instance_id: spec.agent_instance_id.unwrap_or_else(|| name.clone()),
+            pod_id: pod_id?,
+            api_url: api_url?,
+            adapter: adapter?,
+        },
+        pins: Pins {
+            codex: semver::Version::parse(&codex?).ok()?,
+            commonly_mcp: semver::Version::parse(&mcp?).ok()?,
+            commonly_cli_ref: cli_ref?,
+        },
+        sandbox_mode: sandbox?,
+        approval_policy: approval?,
+        reasoning_effort: spec.reasoning_effort,
+        resources: Resources {
+            requests_cpu: requests_cpu?,
+            requests_memory: requests_memory?,
+            limits_cpu: limits_cpu?,
+            limits_memory: limits_memory?,
+        },
+        env: spec.env.unwrap_or_default(),
+        name,
+    })
+}
+
+/// Rule `runtime-unsupported`: the runtime enum names the planned runtimes so specs can be
+/// written today, but only codex is rendered by this version.
+fn check_runtime_supported(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Diagnostics) -> bool {
+    if agent.runtime == Runtime::Codex {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error("runtime-unsupported", d.locate(c, "/spec/runtime"), format!("runtime `{}` is planned but not rendered by this version of gen-agents", agent.runtime.as_str()))
+            .with_help("use `runtime: codex`"),
+    );
+    false
+}
+
+/// The platform agent types an installation may register as, per runtime. Any other name
+/// is swept as stale by the platform's cleanup job (incident 4 in the README).
+fn allowed_registry_names(runtime: Runtime) -> &'static [&'static str] {
+    match runtime {
+        Runtime::Codex => &["codex"],
+        Runtime::ClaudeCode | Runtime::GeminiCli | Runtime::Openclaw => &[],
+    }
+}
+
+/// Rule `registry-name`.
+fn check_registry_name(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Diagnostics) -> bool {
+    let allowed = allowed_registry_names(agent.runtime);
+    let name = &agent.platform.registry_agent_name;
+    if allowed.is_empty() || allowed.contains(&name.as_str()) {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error(
+            "registry-name",
+            d.locate(c, "/spec/registryAgentName"),
+            format!("registry agent name `{name}` is not a platform agent type for the {} runtime; the platform sweeps such installations as stale and stops routing messages to them", agent.runtime.as_str()),
+        )
+        .with_help(format!("use {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))),
+    );
+    false
+}
+
+/// Rule `agent-name` (length): every derived name must stay within 63 characters, the
+/// limit of Kubernetes label values and DNS labels.
+fn check_derived_names(c: &Checked, agent: &Agent, diags: &mut Diagnostics) -> bool {
+    let longest = format!("{}-{}-litellm-key", agent.runtime.resource_prefix(), agent.name);
+    if longest.len() <= 63 {
+        return true;
+    }
+    let max = 63 - (longest.len() - agent.name.len());
+    diags.push(
+        Diagnostic::error(
+            "agent-name",
+            Location::at(&c.file, c.root.find("/metadata/name").map_or(c.root.pos, |n| n.pos)),
+            format!("agent name `{}` is {} characters; the derived name `{longest}` would exceed the 63-character limit of Kubernetes names and label values", agent.name, agent.name.len()),
+        )
+        .with_help(format!("shorten the name to at most {max} characters")),
+    );
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_is_deep_for_maps_and_replaces_lists() {
+        let mut base = json!({"a": {"x": 1, "y": [1, 2]}, "b": 1});
+        merge(&mut base, &json!({"a": {"y": [3], "z": 2}}));
+        assert_eq!(base, json!({"a": {"x": 1, "y": [3], "z": 2}, "b": 1}));
+    }
+}
