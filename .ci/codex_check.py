@@ -256,7 +256,7 @@ class Checker:
         text = json.dumps(load) + "\n" + err
         ignored = [m for m in IGNORED_MARKERS if m in text.lower()]
         if load.get("status") != "ok" or ignored:
-            why = details.get("startup warning") or details.get("error") or load.get("summary")
+            why = details.get("startup warning") or f"{load.get('summary')}: {details.get('error')}"
             self.report(False, what, f"status={load.get('status')} ({secs:.1f}s): {json.dumps(why)[:800]}")
         else:
             self.report(True, what, f"ok, model={details.get('model')} provider={details.get('model provider')} "

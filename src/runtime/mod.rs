@@ -205,7 +205,8 @@ fn check_mcp_env_declared(agent: &Agent, out: &RuntimeOutput) -> Vec<Violation> 
     let mut v = Vec::new();
     for (id, server) in &agent.mcp_servers {
         for (i, var) in server.env.iter().enumerate() {
-            if !names.contains_key(var.as_str()) {
+            // Malformed names are reported by the `mcp-env-name` rule already.
+            if crate::validate::rules::is_env_name(var) && !names.contains_key(var.as_str()) {
                 v.push(Violation {
                     rule: "mcp-env-missing",
                     pointer: format!("/spec/mcpServers/{}/env/{i}", crate::validate::rules::escape(id)),

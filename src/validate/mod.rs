@@ -84,6 +84,7 @@ impl Validator {
         match &doc {
             Parsed::Agent(a) => {
                 rules::check_agent_name(&ctx, &a.metadata.name, diags);
+                rules::check_labels(&ctx, &a.metadata.labels, diags);
                 rules::check_spec(&ctx, &a.spec, diags);
             }
             Parsed::Defaults(d) => rules::check_spec(&ctx, &d.spec, diags),

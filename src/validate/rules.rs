@@ -45,6 +45,49 @@ pub fn check_agent_name(ctx: &Ctx<'_>, name: &str, diags: &mut Diagnostics) {
     }
 }
 
+/// Rule `label`: label keys and values the API server accepts, and not the two keys
+/// gen-agents sets itself (`app`, `agent`: the Deployment selector must never change).
+pub fn check_labels(ctx: &Ctx<'_>, labels: &BTreeMap<String, String>, diags: &mut Diagnostics) {
+    for (key, value) in labels {
+        let pointer = format!("/metadata/labels/{}", escape(key));
+        if key == "app" || key == "agent" {
+            diags.push(
+                Diagnostic::error("label", ctx.at(&pointer), format!("label `{key}` is set by gen-agents (it selects the agent's pods)"))
+                    .with_help("use another key, e.g. `team`"),
+            );
+        } else if let Err(why) = label_key(key) {
+            diags.push(Diagnostic::error("label", ctx.at(&pointer), format!("`{}` is not a valid label key: {why}", clip(key))).with_help("use `name` or `prefix/name`, e.g. `team` or `example.com/team`"));
+        } else if !is_label_value(value) {
+            diags.push(
+                Diagnostic::error("label", ctx.value_at(&pointer), format!("`{}` is not a valid label value", clip(value)))
+                    .with_help("use at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"),
+            );
+        }
+    }
+}
+
+fn label_key(key: &str) -> Result<(), &'static str> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        dns_subdomain(p)?;
+    }
+    if name.is_empty() || !is_label_value(name) {
+        return Err("the name part must be 1-63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit");
+    }
+    Ok(())
+}
+
+fn is_label_value(v: &str) -> bool {
+    v.is_empty()
+        || (v.len() <= 63
+            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && v.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+}
+
 /// Runs every single-document rule on a spec (of an Agent or a Defaults document).
 pub fn check_spec(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     check_replicas(ctx, spec, diags);
@@ -467,6 +510,22 @@ mod tests {
         assert!(secret_kind("codex-cli/gpt-5.4", true).is_none());
         assert!(secret_kind("sk-", false).is_none());
         assert!(secret_kind("http://backend.commonly-dev.svc.cluster.local:5000", true).is_none());
+    }
+
+    #[test]
+    fn labels_fire_on_reserved_and_invalid_and_pass_plain() {
+        let check = |yaml: &str| {
+            let file: Arc<str> = Arc::from("t.yaml");
+            let mut d = Diagnostics::default();
+            let docs = read_documents(&file, yaml, &mut d);
+            let labels: BTreeMap<String, String> = serde_json::from_value(docs[0].root.get("labels").unwrap().to_json()).unwrap();
+            check_labels(&Ctx { file: &file, root: &docs[0].root }, &labels, &mut d);
+            d.sorted().len()
+        };
+        assert_eq!(check("labels: {app: x}"), 1);
+        assert_eq!(check("labels: {team: 'a b'}"), 1);
+        assert_eq!(check("labels: {'-bad': x}"), 1);
+        assert_eq!(check("labels: {team: platform, example.com/tier: '1'}"), 0);
     }
 
     #[test]

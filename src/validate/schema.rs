@@ -72,39 +72,23 @@ impl KindValidator {
                     .with_help(required_help(pointer, name)),
                 );
             }
-            ValidationErrorKind::Type { kind } => {
-                let node = root.find(pointer);
-                let expected = expected_types(kind);
-                let found = node.map_or_else(|| "something else".to_owned(), describe_node);
-                let mut d = Diagnostic::error(
-                    "schema-type",
-                    Location::at(file, node.map_or(root.pos, |n| n.pos)),
-                    format!("`{field}` must be {expected}, found {found}"),
-                );
-                d = d.with_help(type_help(node, &expected));
-                diags.push(d);
-            }
+            ValidationErrorKind::Type { kind } => report_wrong_type(file, root, pointer, &expected_types(kind), diags),
             ValidationErrorKind::Enum { options } => {
-                let allowed: Vec<String> = options
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-                    .unwrap_or_default();
-                let got = error.instance().as_str().unwrap_or_default().to_owned();
-                let node = root.find(pointer);
-                let mut help = format!("use one of: {}", allowed.join(", "));
-                if let Some(s) = did_you_mean(&got, allowed.iter().map(String::as_str)) {
-                    help = format!("did you mean `{s}`? ({help})");
-                }
-                diags.push(
-                    Diagnostic::error(
-                        "schema-enum",
-                        Location::at(file, node.map_or(root.pos, |n| n.pos)),
-                        format!("`{field}` is `{}`, which is not allowed", value_text(error.instance())),
-                    )
-                    .with_help(help),
-                );
+                let allowed: Vec<String> = options.as_array().map(|a| a.iter().map(value_text).collect()).unwrap_or_default();
+                report_not_allowed(file, root, pointer, error.instance(), &allowed, diags);
+            }
+            ValidationErrorKind::Constant { expected_value } => {
+                report_not_allowed(file, root, pointer, error.instance(), &[value_text(expected_value)], diags);
             }
             ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+                if let Some(allowed) = all_consts(context) {
+                    report_not_allowed(file, root, pointer, error.instance(), &allowed, diags);
+                    return;
+                }
+                if let Some(expected) = all_wrong_type(context, pointer) {
+                    report_wrong_type(file, root, pointer, &expected, diags);
+                    return;
+                }
                 match best_branch(context, pointer) {
                     Some(branch) => {
                         for e in branch {
@@ -147,6 +131,69 @@ impl KindValidator {
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+fn report_wrong_type(file: &Arc<str>, root: &Node, pointer: &str, expected: &str, diags: &mut Diagnostics) {
+    let node = root.find(pointer);
+    let found = node.map_or_else(|| "something else".to_owned(), describe_node);
+    diags.push(
+        Diagnostic::error(
+            "schema-type",
+            Location::at(file, node.map_or(root.pos, |n| n.pos)),
+            format!("`{}` must be {expected}, found {found}", pretty_path(pointer)),
+        )
+        .with_help(type_help(node, expected)),
+    );
+}
+
+fn report_not_allowed(file: &Arc<str>, root: &Node, pointer: &str, instance: &Value, allowed: &[String], diags: &mut Diagnostics) {
+    let got = value_text(instance);
+    let node = root.find(pointer);
+    let listed = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+    let mut help = format!("use one of: {listed}");
+    if let Some(s) = did_you_mean(&got, allowed.iter().map(String::as_str)) {
+        help = format!("did you mean `{s}`? ({help})");
+    }
+    if got == "untrusted" || got == "on-failure" {
+        help.push_str("; current codex refuses `untrusted` and deprecates `on-failure`");
+    }
+    diags.push(
+        Diagnostic::error(
+            "schema-enum",
+            Location::at(file, node.map_or(root.pos, |n| n.pos)),
+            format!("`{}` is `{got}`, which is not allowed", pretty_path(pointer)),
+        )
+        .with_help(help),
+    );
+}
+
+/// The allowed values when every branch is a `const` (how schemars writes documented enums).
+fn all_consts(context: &[Vec<ValidationError<'_>>]) -> Option<Vec<String>> {
+    context
+        .iter()
+        .map(|branch| match branch.as_slice() {
+            [e] => match e.kind() {
+                ValidationErrorKind::Constant { expected_value } => Some(value_text(expected_value)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// "a string or a mapping" when every branch only complains about the type at `pointer`.
+fn all_wrong_type(context: &[Vec<ValidationError<'_>>], pointer: &str) -> Option<String> {
+    let kinds: Option<Vec<String>> = context
+        .iter()
+        .map(|branch| match branch.as_slice() {
+            [e] if e.instance_path().as_str() == pointer => match e.kind() {
+                ValidationErrorKind::Type { kind } => Some(expected_types(kind)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    kinds.map(|k| k.join(" or "))
 }
 
 /// Among the branches of an `anyOf`/`oneOf` at `pointer`, the one the user most likely
@@ -215,6 +262,7 @@ fn required_help(pointer: &str, name: &str) -> String {
 
 fn type_help(node: Option<&Node>, expected: &str) -> String {
     match node.and_then(|n| n.plain.as_deref()) {
+        Some("") => "an empty value is null in YAML; write a value, or remove the line to use the default".to_owned(),
         Some(plain) if expected.contains("string") => format!(
             "YAML reads the unquoted `{plain}` as {}; quote it to keep it as text: \"{plain}\"",
             node.map_or_else(String::new, describe_node)

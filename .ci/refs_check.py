@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""What the kubelet needs before a rendered pod can start, checked offline.
+
+    refs_check.py RENDERED.yaml CONFIGMAPS.yaml SECRETS.yaml
+
+For every rendered Deployment: each configMap volume names a ConfigMap in
+CONFIGMAPS.yaml holding every key the boot step copies
+(GEN_AGENTS_RUNTIME_FILES); each required secretKeyRef names a Secret stub in
+SECRETS.yaml with that key; each PVC volume names a rendered
+PersistentVolumeClaim. A missing one would leave the pod in
+CreateContainerConfigError or ContainerCreating, which no schema catches.
+
+Prints one FAIL line per broken reference and a PASS line when there is none;
+exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import yaml
+
+
+def load(path: str) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [d for d in yaml.safe_load_all(fh) if isinstance(d, dict)]
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {str(d.get("metadata", {}).get("name")): d for d in docs if d.get("kind") == kind}
+
+
+def keys_of(obj: dict[str, Any]) -> set[str]:
+    return set(obj.get("data") or {}) | set(obj.get("stringData") or {}) | set(obj.get("binaryData") or {})
+
+
+def main(rendered_path: str, cm_path: str, secrets_path: str) -> int:
+    rendered = load(rendered_path)
+    cms = by_kind(load(cm_path), "ConfigMap")
+    secrets = by_kind(load(secrets_path), "Secret")
+    pvcs = by_kind(rendered, "PersistentVolumeClaim")
+    problems: list[str] = []
+    deployments = [d for d in rendered if d.get("kind") == "Deployment"]
+    for dep in deployments:
+        name = dep["metadata"]["name"]
+        pod = dep["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for vol in volumes.values():
+            if "configMap" in vol and not vol["configMap"].get("optional"):
+                if vol["configMap"]["name"] not in cms:
+                    problems.append(f"{name}: ConfigMap {vol['configMap']['name']!r} is not in {cm_path}")
+            if "persistentVolumeClaim" in vol and vol["persistentVolumeClaim"]["claimName"] not in pvcs:
+                problems.append(f"{name}: PVC {vol['persistentVolumeClaim']['claimName']!r} is not rendered")
+        for container in pod.get("initContainers", []) + pod.get("containers", []):
+            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+            env = {e["name"]: e for e in container.get("env", [])}
+            for e in env.values():
+                ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                if not ref or ref.get("optional"):
+                    continue
+                secret = secrets.get(ref["name"])
+                if secret is None:
+                    problems.append(f"{name}/{container['name']}: env {e['name']} needs Secret {ref['name']!r}, "
+                                    f"not in {secrets_path}")
+                elif ref["key"] not in keys_of(secret):
+                    problems.append(f"{name}/{container['name']}: Secret {ref['name']!r} has no key {ref['key']!r}")
+            files = env.get("GEN_AGENTS_RUNTIME_FILES", {}).get("value")
+            if files is None:
+                continue
+            vol = volumes.get(mounts.get(env.get("GEN_AGENTS_RUNTIME_DIR", {}).get("value", ""), ""), {})
+            cm = cms.get((vol.get("configMap") or {}).get("name", ""))
+            if cm is None:
+                problems.append(f"{name}/{container['name']}: no ConfigMap mounted at GEN_AGENTS_RUNTIME_DIR")
+                continue
+            for f in json.loads(files):
+                if f["key"] not in keys_of(cm):
+                    problems.append(f"{name}: ConfigMap {cm['metadata']['name']!r} has no key {f['key']!r} "
+                                    f"(runtimeConfig.files)")
+    for p in problems:
+        print(f"FAIL kubelet refs: {p}")
+    if not deployments:
+        print(f"FAIL kubelet refs: no Deployment in {rendered_path}")
+        return 1
+    if not problems:
+        print(f"PASS kubelet refs: {len(deployments)} Deployment(s): ConfigMaps, Secret keys and PVCs all present")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    sys.exit(main(*sys.argv[1:]))
