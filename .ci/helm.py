@@ -148,7 +148,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if errors:
         for err in errors:
             print(f"Error: {err}", file=sys.stderr)
-        print(f"Error: {linted} chart(s) linted, {len(errors)} chart(s) failed", file=sys.stderr)
+        print(f"Error: {linted} chart(s) linted, {min(len(errors), max(linted, 1))} chart(s) failed", file=sys.stderr)
         return 1
     print(f"\n{linted} chart(s) linted, 0 chart(s) failed")
     return 0 if linted else 1

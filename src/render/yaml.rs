@@ -159,10 +159,10 @@ mod tests {
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        for s in ["yes", "on", "null", "1.0", "0755", "", " x", "a: b", "#x", "-x", "${X}", "{{ x }}", "`id`", "x\"y"] {
+        for s in ["yes", "on", "null", "1.0", "0755", "", " x", "a: b", "#x", "-x", "${X}", "{{ x }}", "`id`", "x\"y", "@scope/pkg"] {
             assert!(string_inline(s).starts_with('"'), "{s}");
         }
-        for s in ["cody", "codex-cli/gpt-5.4", "node", "/tools/bin/commonly-mcp", "@openai/codex@0.169.0"] {
+        for s in ["cody", "codex-cli/gpt-5.4", "node", "/tools/bin/commonly-mcp", "user@host"] {
             assert_eq!(string_inline(s), s);
         }
     }
