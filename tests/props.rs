@@ -1,0 +1,103 @@
+//! Property: any text in any free-text field comes out inert. Whatever the user writes
+//! (quotes, newlines, `${X}`, backticks, `{{ x }}`, YAML indicators), every artifact parses
+//! back and holds exactly that text.
+
+use gen_agents::diag::Diagnostics;
+use gen_agents::render::{SecretsMode, Templates};
+use gen_agents::runtime::codex::CodexConfig;
+use gen_agents::validate::rules::secret_kind;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn hazard() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("\"".to_owned()),
+        Just("'".to_owned()),
+        Just("\n".to_owned()),
+        Just("\r\n".to_owned()),
+        Just("${X}".to_owned()),
+        Just("$(id)".to_owned()),
+        Just("`rm -rf /`".to_owned()),
+        Just("{{ x }}".to_owned()),
+        Just("{% if %}".to_owned()),
+        Just("{{- .Values.secret }}".to_owned()),
+        Just(": ".to_owned()),
+        Just("# ".to_owned()),
+        Just("- ".to_owned()),
+        Just("\\".to_owned()),
+        Just("\t".to_owned()),
+        Just("yes".to_owned()),
+        Just("null".to_owned()),
+        Just("0755".to_owned()),
+        Just("'''".to_owned()),
+        Just("\"\"\"".to_owned()),
+        Just("[a]".to_owned()),
+        Just("&x *x".to_owned()),
+        Just(" ".to_owned()),
+        "[a-z0-9]{1,4}",
+        "\\PC{1,3}",
+    ];
+    prop::collection::vec(piece, 1..8).prop_map(|v| v.concat()).prop_filter("not secret-looking", |s| secret_kind(s, true).is_none())
+}
+
+fn spec(model: &str, pod: &str, arg: &str, value: &str, image: &str) -> Value {
+    json!({
+        "apiVersion": "gen-agents/v1",
+        "kind": "Agent",
+        "metadata": {"name": "prop"},
+        "spec": {
+            "podId": pod,
+            "apiUrl": "http://backend:5000",
+            "model": model,
+            "image": image,
+            "agentInstanceId": pod,
+            "mcpServers": {"m": {"command": arg, "args": [arg, value, ""], "env": ["FREE"]}},
+            "env": {"FREE": value}
+        }
+    })
+}
+
+fn read_yaml(text: &str) -> Vec<Value> {
+    let file: std::sync::Arc<str> = std::sync::Arc::from("out");
+    let mut d = Diagnostics::default();
+    let docs = gen_agents::load::yaml::read_documents(&file, text, &mut d);
+    assert!(d.is_empty(), "does not parse back: {d:?}\n{text}");
+    docs.iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn free_text_round_trips_through_every_artifact(model in hazard(), pod in hazard(), arg in hazard(), value in hazard(), image in hazard()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spec.yaml");
+        // JSON is YAML: the input is written by a serializer we do not test here.
+        std::fs::write(&path, serde_json::to_string_pretty(&spec(&model, &pod, &arg, &value, &image)).unwrap()).unwrap();
+        let mut diags = Diagnostics::default();
+        let fleet = gen_agents::load_fleet(&[path.to_string_lossy().into_owned()], &[], &mut diags).unwrap();
+        prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
+        let templates = Templates::load(None, &mut diags);
+        let out = gen_agents::render_fleet(&fleet, &templates, &SecretsMode::Stubs, &mut diags);
+        prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
+        let out = out.unwrap();
+
+        let values = &read_yaml(&out.values)[0]["agents"]["prop"];
+        let env = |name: &str| values["env"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()["value"].clone();
+        prop_assert_eq!(env("FREE"), json!(value));
+        prop_assert_eq!(env("COMMONLY_POD_ID"), json!(pod));
+        prop_assert_eq!(env("COMMONLY_AGENT_INSTANCE_ID"), json!(pod));
+        prop_assert_eq!(&values["image"], &json!(image));
+
+        let cms = read_yaml(&out.configmaps);
+        let toml_text = cms[0]["data"]["config.toml"].as_str().unwrap();
+        let config: CodexConfig = toml::from_str(toml_text).unwrap();
+        prop_assert_eq!(&config.model, &model);
+        prop_assert_eq!(&config.mcp_servers["m"].command, &arg);
+        prop_assert_eq!(&config.mcp_servers["m"].args, &vec![arg.clone(), value.clone(), String::new()]);
+
+        for s in read_yaml(&out.secrets) {
+            prop_assert!(s["stringData"].as_object().unwrap().values().all(|v| v == ""));
+        }
+    }
+}
