@@ -225,6 +225,9 @@ enum Open {
         node: Node,
         anchor: usize,
         key: Option<(String, Pos)>,
+        /// Key → index in the entries, so duplicate detection stays linear for mappings
+        /// with thousands of keys (a fleet's `agents:` when values are read back).
+        index: HashMap<String, usize>,
     },
 }
 
@@ -264,6 +267,7 @@ impl Reader<'_> {
                     node: Node::new(pos, Value::Map(Vec::new())),
                     anchor,
                     key: None,
+                    index: HashMap::new(),
                 })
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -383,7 +387,7 @@ impl Reader<'_> {
                 }
                 Ok(())
             }
-            Some(Open::Map { node: map, key, .. }) => match key.take() {
+            Some(Open::Map { node: map, key, index, .. }) => match key.take() {
                 None => {
                     let Some(text) = key_text(&node) else {
                         let d = Diagnostic::error(
@@ -402,7 +406,7 @@ impl Reader<'_> {
                     let Value::Map(entries) = &mut map.value else {
                         return Ok(());
                     };
-                    if let Some(first) = entries.iter().find(|e| e.key == k) {
+                    if let Some(first) = index.get(&k).and_then(|&i| entries.get(i)) {
                         let first = first.key_pos;
                         let d = Diagnostic::error(
                             "yaml-duplicate-key",
@@ -426,6 +430,7 @@ impl Reader<'_> {
                         self.diags.push(d);
                         return Ok(());
                     }
+                    index.insert(k.clone(), entries.len());
                     entries.push(Entry {
                         key: k,
                         key_pos,

@@ -133,8 +133,8 @@ impl Templates {
         self.origins.iter().find(|(n, _)| n == name).map_or(name, |(_, o)| o.as_str())
     }
 
-    fn render(&self, name: &str, ctx: &Context<'_>, diags: &mut Diagnostics) -> Option<String> {
-        let result = self.env.get_template(name).and_then(|t| t.render(Value::from(minijinja::value::Serde(ctx))));
+    fn render(&self, name: &str, ctx: &Value, diags: &mut Diagnostics) -> Option<String> {
+        let result = self.env.get_template(name).and_then(|t| t.render(ctx));
         match result {
             Ok(s) => Some(s),
             Err(e) => {
@@ -165,7 +165,8 @@ pub fn render(templates: &Templates, agents: &[AgentContext], secrets: &[SecretC
         SecretsMode::Stubs => ("secrets.yaml.j2", None),
         SecretsMode::ExternalSecrets { store, kind } => ("externalsecrets.yaml.j2", Some(SecretStore { name: store, kind })),
     };
-    let ctx = Context { agents, secrets, secret_store: store };
+    // Converted to template values once, not once per template.
+    let ctx = Value::from(minijinja::value::Serde(&Context { agents, secrets, secret_store: store }));
     let values = templates.render("values.yaml.j2", &ctx, diags);
     let configmaps = templates.render("configmaps.yaml.j2", &ctx, diags);
     let secrets_out = templates.render(secret_template, &ctx, diags);
