@@ -76,7 +76,11 @@ pub struct RenderArgs {
     #[arg(long, value_enum, default_value_t = SecretsKind::Stubs)]
     pub secrets: SecretsKind,
     /// The SecretStore the ExternalSecrets read from (with --secrets external-secrets).
-    #[arg(long, value_name = "NAME", required_if_eq("secrets", "external-secrets"))]
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_if_eq("secrets", "external-secrets")
+    )]
     pub secret_store: Option<String>,
     /// The kind of that store.
     #[arg(long, value_enum, default_value_t = StoreKind::SecretStore)]

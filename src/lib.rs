@@ -11,12 +11,14 @@
 //! let fleet = gen_agents::load_fleet(&["examples".into()], &[], &mut diags).unwrap();
 //! assert!(!diags.has_errors());
 //! let templates = gen_agents::render::Templates::load(None, &mut diags);
-//! let out = gen_agents::render_fleet(&fleet, &templates, &gen_agents::render::SecretsMode::Stubs, &mut diags).unwrap();
+//! let mode = gen_agents::render::SecretsMode::Stubs;
+//! let out = gen_agents::render_fleet(&fleet, &templates, &mode, &mut diags).unwrap();
 //! assert!(out.values.contains("cloud-codex-cody"));
 //! ```
 
 pub mod diag;
 pub mod load;
+pub mod par;
 pub mod render;
 pub mod resolve;
 pub mod runtime;
@@ -26,32 +28,48 @@ pub mod write;
 
 use std::sync::Arc;
 
-use diag::{Diagnostic, Diagnostics, Location};
-use load::{LoadError, Source};
-use render::model::{agent_context, fleet_secrets};
+use diag::{Diagnostic, Diagnostics};
+use load::{Chunk, LoadError, Source};
 use render::{Artifacts, SecretsMode, Templates};
 use resolve::{Agent, Defaults, Layer};
 use runtime::RuntimeOutput;
-use validate::{Checked, Parsed, Validator};
+use validate::{Checked, Origin, Parsed, Validator};
 
 /// The built-in defaults layer (`values/defaults.yaml`), embedded in the binary.
 pub const BUILTIN_DEFAULTS: &str = include_str!("../values/defaults.yaml");
 /// The name diagnostics use for the built-in defaults.
 pub const BUILTIN_DEFAULTS_NAME: &str = "<built-in>/values/defaults.yaml";
 
-/// A validated, resolved fleet, sorted by agent name.
-#[derive(Debug, Clone)]
+/// A validated fleet: the agent documents, sorted by name, and the layered defaults.
+/// Agents are resolved on demand ([`resolve_fleet`], [`render_fleet`]) so a large fleet
+/// is never held in memory in more than one form at a time.
 pub struct Fleet {
-    /// Each agent with what its runtime contributes.
-    pub agents: Vec<(Agent, RuntimeOutput)>,
+    agents: Vec<Checked>,
+    defaults: Defaults,
     /// How many input files were read.
     pub files: usize,
 }
 
-/// Loads, validates and resolves the specs in `inputs`, layering `values_files`
-/// (`kind: Defaults` documents) over the built-in defaults. Every problem goes to `diags`;
-/// the fleet holds the agents that resolved. `Err` only for I/O and usage problems.
-pub fn load_fleet(inputs: &[String], values_files: &[String], diags: &mut Diagnostics) -> Result<Fleet, LoadError> {
+impl Fleet {
+    /// Number of agents that passed validation.
+    pub fn len(&self) -> usize {
+        self.agents.len()
+    }
+
+    /// True when no agent passed validation.
+    pub fn is_empty(&self) -> bool {
+        self.agents.is_empty()
+    }
+}
+
+/// Loads and validates the specs in `inputs`, layering `values_files` (`kind: Defaults`
+/// documents) over the built-in defaults. Every problem goes to `diags`. `Err` only for
+/// I/O and usage problems.
+pub fn load_fleet(
+    inputs: &[String],
+    values_files: &[String],
+    diags: &mut Diagnostics,
+) -> Result<Fleet, LoadError> {
     let validator = Validator::new().map_err(LoadError::Internal)?;
     let builtin = builtin_layer(&validator, diags);
     let value_sources = load::load_sources(values_files, diags)?;
@@ -65,56 +83,151 @@ pub fn load_fleet(inputs: &[String], values_files: &[String], diags: &mut Diagno
         match Layer::from_checked(c) {
             Some(l) => layers.push(l),
             None => diags.push(
-                Diagnostic::error("values-kind", Location::at(&c.file, c.root.locate("/kind")), "a `--values` file may only hold `kind: Defaults` documents")
-                    .with_help("move agents to the inputs, or change the document to `kind: Defaults`"),
+                Diagnostic::error(
+                    "values-kind",
+                    c.locate("/kind"),
+                    "a `--values` file may only hold `kind: Defaults` documents",
+                )
+                .with_help("move agents to the inputs, or change the document to `kind: Defaults`"),
             ),
         }
     }
     layers.extend(checked.iter().filter_map(Layer::from_checked));
-    let defaults = Defaults::new(layers);
-
-    let mut agents: Vec<(Agent, RuntimeOutput)> = checked
-        .iter()
+    let mut agents: Vec<Checked> = checked
+        .into_iter()
         .filter(|c| matches!(c.doc, Parsed::Agent(_)))
-        .filter_map(|c| resolve_one(c, &defaults, diags))
         .collect();
-    agents.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-    Ok(Fleet { agents, files: sources.len() })
+    agents.sort_by(|a, b| agent_name(a).cmp(agent_name(b)));
+    Ok(Fleet {
+        agents,
+        defaults: Defaults::new(layers),
+        files: sources.len(),
+    })
+}
+
+fn agent_name(c: &Checked) -> &str {
+    match &c.doc {
+        Parsed::Agent(a) => &a.metadata.name,
+        Parsed::Defaults(_) => "",
+    }
+}
+
+/// Resolves every agent of `fleet` (in parallel) with its runtime output, sorted by name.
+/// Problems found while resolving go to `diags`; such agents are left out.
+pub fn resolve_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<(Agent, RuntimeOutput)> {
+    par::map(&fleet.agents, 64, diags, |c, d| {
+        resolve_one(c, &fleet.defaults, d)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Resolves every agent to run the rules that need the layered result, keeping nothing;
+/// returns how many agents resolved.
+pub fn check_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> usize {
+    par::map(&fleet.agents, 64, diags, |c, d| {
+        resolve_one(c, &fleet.defaults, d).is_some()
+    })
+    .into_iter()
+    .filter(|ok| *ok)
+    .count()
+}
+
+/// Resolves and renders every agent (in parallel, each agent's pieces parsed back as they
+/// are made), then assembles and checks the three artifacts.
+pub fn render_fleet(
+    fleet: &Fleet,
+    templates: &Templates,
+    mode: &SecretsMode,
+    diags: &mut Diagnostics,
+) -> Option<Artifacts> {
+    let count = fleet.agents.len();
+    let pieces = par::map_with(
+        &fleet.agents,
+        32,
+        diags,
+        || {
+            let mut d = Diagnostics::default();
+            let w = templates.worker(count, &mut d);
+            (w, d)
+        },
+        |(worker, setup), c, d| {
+            d.extend(std::mem::take(setup));
+            let (agent, rt) = resolve_one(c, &fleet.defaults, d)?;
+            worker.agent(&agent, &rt, d)
+        },
+    );
+    if diags.has_errors() {
+        return None;
+    }
+    render::assemble(
+        templates,
+        pieces.into_iter().flatten().collect(),
+        mode,
+        diags,
+    )
 }
 
 fn builtin_layer(validator: &Validator, diags: &mut Diagnostics) -> Option<Layer> {
-    let file: Arc<str> = Arc::from(BUILTIN_DEFAULTS_NAME);
-    let docs = load::yaml::read_documents(&file, BUILTIN_DEFAULTS, diags);
-    docs.into_iter().filter_map(|d| validator.check_document(&file, d, diags)).find_map(|c| Layer::from_checked(&c))
+    let source = Source {
+        name: Arc::from(BUILTIN_DEFAULTS_NAME),
+        text: Arc::from(BUILTIN_DEFAULTS),
+    };
+    check_sources(validator, &[source], diags)
+        .iter()
+        .find_map(Layer::from_checked)
 }
 
-fn check_sources(validator: &Validator, sources: &[Source], diags: &mut Diagnostics) -> Vec<Checked> {
-    let mut out = Vec::new();
-    for s in sources {
-        for doc in load::yaml::read_documents(&s.name, &s.text, diags) {
-            out.extend(validator.check_document(&s.name, doc, diags));
-        }
-    }
-    out
+/// Reads and checks every document of `sources`, in parallel by chunks of documents;
+/// the result keeps the order of the sources and of the documents in them.
+fn check_sources(
+    validator: &Validator,
+    sources: &[Source],
+    diags: &mut Diagnostics,
+) -> Vec<Checked> {
+    let work: Vec<(&Source, Chunk)> = sources
+        .iter()
+        .flat_map(|s| {
+            load::split_documents(&s.text)
+                .into_iter()
+                .map(move |c| (s, c))
+        })
+        .collect();
+    let checked = par::map(&work, 64, diags, |(s, chunk), d| {
+        let text = s.text.get(chunk.start..chunk.end).unwrap_or_default();
+        let docs = load::yaml::read_documents_at(&s.name, text, chunk.line_offset, d);
+        docs.into_iter()
+            .enumerate()
+            .filter_map(|(index, doc)| {
+                let origin = Origin {
+                    text: Arc::clone(&s.text),
+                    chunk: *chunk,
+                    index,
+                };
+                validator.check_document(&s.name, doc, origin, d)
+            })
+            .collect::<Vec<_>>()
+    });
+    checked.into_iter().flatten().collect()
 }
 
-fn resolve_one(c: &Checked, defaults: &Defaults, diags: &mut Diagnostics) -> Option<(Agent, RuntimeOutput)> {
+fn resolve_one(
+    c: &Checked,
+    defaults: &Defaults,
+    diags: &mut Diagnostics,
+) -> Option<(Agent, RuntimeOutput)> {
     let agent = resolve::resolve_agent(c, defaults, diags)?;
     match runtime::build(&agent) {
         Ok(out) => Some((agent, out)),
         Err(violations) => {
             for v in violations {
-                diags.push(Diagnostic::error(v.rule, defaults.locate(c, &v.pointer), v.message).with_help(v.help));
+                diags.push(
+                    Diagnostic::error(v.rule, defaults.locate(c, &v.pointer), v.message)
+                        .with_help(v.help),
+                );
             }
             None
         }
     }
-}
-
-/// Renders and verifies the three artifacts of `fleet`.
-pub fn render_fleet(fleet: &Fleet, templates: &Templates, mode: &SecretsMode, diags: &mut Diagnostics) -> Option<Artifacts> {
-    let contexts: Vec<_> = fleet.agents.iter().map(|(a, rt)| agent_context(a, rt)).collect();
-    let outputs: Vec<(String, &RuntimeOutput)> = fleet.agents.iter().map(|(a, rt)| (a.name.clone(), rt)).collect();
-    let secrets = fleet_secrets(&outputs);
-    render::render(templates, &contexts, &secrets, mode, diags)
 }

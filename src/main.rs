@@ -61,13 +61,14 @@ fn validate(input: &InputArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return io_error(&e),
     };
+    let agents = gen_agents::check_fleet(&fleet, &mut diags);
     let failed = diags.has_errors();
     report(diags, format, true);
     if failed {
         return ExitCode::from(INVALID);
     }
     if format == Format::Human {
-        eprintln!("ok: {} agent(s) in {} file(s)", fleet.agents.len(), fleet.files);
+        eprintln!("ok: {agents} agent(s) in {} file(s)", fleet.files);
     }
     ExitCode::SUCCESS
 }
@@ -136,7 +137,11 @@ fn render(args: &RenderArgs) -> ExitCode {
 }
 
 fn schema(helm_values: bool) -> ExitCode {
-    let schema = if helm_values { gen_agents::render::model::helm_values_schema() } else { gen_agents::spec::schema::document_schema() };
+    let schema = if helm_values {
+        gen_agents::render::model::helm_values_schema()
+    } else {
+        gen_agents::spec::schema::document_schema()
+    };
     match serde_json::to_string_pretty(&schema) {
         Ok(text) => {
             println!("{text}");

@@ -11,7 +11,10 @@ use gen_agents::render::{SecretsMode, Templates};
 
 fn relative(path: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// The three artifacts of `inputs`, as one text with a header per file.
@@ -24,7 +27,12 @@ pub fn render_all(inputs: &[String]) -> Result<String, String> {
         return Err(diag::render(&diags.sorted(), Format::Human));
     }
     let artifacts = artifacts.ok_or("no artifacts")?;
-    Ok(artifacts.files().iter().map(|(name, text)| format!("### {name}\n{text}")).collect::<Vec<_>>().join("\n"))
+    Ok(artifacts
+        .files()
+        .iter()
+        .map(|(name, text)| format!("### {name}\n{text}"))
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 #[test]
@@ -35,17 +43,16 @@ fn cases() {
             let input = relative(path);
             if name.starts_with("err_") {
                 let mut diags = Diagnostics::default();
-                let fleet = gen_agents::load_fleet(&[input.clone()], &[], &mut diags).unwrap();
+                let fleet = gen_agents::load_fleet(std::slice::from_ref(&input), &[], &mut diags).unwrap();
+                gen_agents::check_fleet(&fleet, &mut diags);
                 assert!(diags.has_errors(), "{input} must be invalid, but it validated");
-                // An invalid input never yields a fleet that could be rendered in full.
-                let _ = fleet;
                 let text = diag::render(&diags.sorted(), Format::Human);
                 for line in text.lines().filter(|l| l.contains(": error[")) {
                     assert!(line.starts_with(&format!("{input}:")), "diagnostic without location: {line}");
                 }
                 insta::assert_snapshot!(text);
             } else {
-                let text = render_all(&[input.clone()]).unwrap_or_else(|e| panic!("{input} must render:\n{e}"));
+                let text = render_all(std::slice::from_ref(&input)).unwrap_or_else(|e| panic!("{input} must render:\n{e}"));
                 insta::assert_snapshot!(text);
             }
         });
@@ -63,6 +70,15 @@ fn examples() {
 #[test]
 fn there_are_at_least_thirty_error_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
-    let errs = std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("err_")).count();
+    let errs = std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("err_")
+        })
+        .count();
     assert!(errs >= 30, "{errs} error cases");
 }

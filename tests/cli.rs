@@ -38,7 +38,12 @@ fn a_directory_of_broken_specs_reports_every_error_with_position_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let cases = root().join("tests/cases");
     let mut expected = 0;
-    for name in ["err_unknown_key.yaml", "err_type_errors.yaml", "err_yaml_syntax.yaml", "err_version_pin.yaml"] {
+    for name in [
+        "err_unknown_key.yaml",
+        "err_type_errors.yaml",
+        "err_yaml_syntax.yaml",
+        "err_version_pin.yaml",
+    ] {
         std::fs::copy(cases.join(name), dir.path().join(name)).unwrap();
         expected += 1;
     }
@@ -48,11 +53,25 @@ fn a_directory_of_broken_specs_reports_every_error_with_position_and_exits_1() {
     let diags = diags.as_array().unwrap();
     // 3 + 4 + 1 + 2 errors, each with a line and a column.
     assert_eq!(diags.len(), 10, "{diags:#?}");
-    assert!(diags.iter().all(|d| d["line"].is_u64() && d["column"].is_u64()));
-    let files: std::collections::BTreeSet<_> = diags.iter().map(|d| d["file"].as_str().unwrap().to_owned()).collect();
+    assert!(diags
+        .iter()
+        .all(|d| d["line"].is_u64() && d["column"].is_u64()));
+    let files: std::collections::BTreeSet<_> = diags
+        .iter()
+        .map(|d| d["file"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(files.len(), expected);
     // Sorted by file, then position.
-    let keys: Vec<_> = diags.iter().map(|d| (d["file"].as_str().unwrap().to_owned(), d["line"].as_u64(), d["column"].as_u64())).collect();
+    let keys: Vec<_> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_owned(),
+                d["line"].as_u64(),
+                d["column"].as_u64(),
+            )
+        })
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
@@ -60,17 +79,38 @@ fn a_directory_of_broken_specs_reports_every_error_with_position_and_exits_1() {
 
 #[test]
 fn github_format_emits_workflow_commands() {
-    let o = bin().args(["validate", "tests/cases/err_version_pin.yaml"]).env("GITHUB_ACTIONS", "true").output().unwrap();
+    let o = bin()
+        .args(["validate", "tests/cases/err_version_pin.yaml"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).starts_with("::error file=tests/cases/err_version_pin.yaml,line=8,col=17,title=version-pin::"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with(
+            "::error file=tests/cases/err_version_pin.yaml,line=8,col=17,title=version-pin::"
+        ),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn io_and_usage_errors_exit_2() {
-    assert_eq!(run(&["validate", "does/not/exist.yaml"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["validate", "does/not/exist.yaml"]).status.code(),
+        Some(2)
+    );
     assert_eq!(run(&["validate"]).status.code(), Some(2));
-    assert_eq!(run(&["render", "--bogus", "examples"]).status.code(), Some(2));
-    assert_eq!(run(&["render", "--secrets", "external-secrets", "examples"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["render", "--bogus", "examples"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["render", "--secrets", "external-secrets", "examples"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -89,14 +129,35 @@ fn invalid_input_writes_nothing() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("values.yaml"), "old\n").unwrap();
-    let o = run(&["render", "examples/", "tests/cases/err_quantity.yaml", "--out-dir", out.to_str().unwrap()]);
+    let o = run(&[
+        "render",
+        "examples/",
+        "tests/cases/err_quantity.yaml",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("err_quantity.yaml:8:12: error[quantity]"), "{}", stderr(&o));
-    let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(
+        stderr(&o).contains("err_quantity.yaml:8:12: error[quantity]"),
+        "{}",
+        stderr(&o)
+    );
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["values.yaml"]);
-    assert_eq!(std::fs::read_to_string(out.join("values.yaml")).unwrap(), "old\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("values.yaml")).unwrap(),
+        "old\n"
+    );
     let fresh = dir.path().join("fresh");
-    let o = run(&["render", "tests/cases/err_quantity.yaml", "--out-dir", fresh.to_str().unwrap()]);
+    let o = run(&[
+        "render",
+        "tests/cases/err_quantity.yaml",
+        "--out-dir",
+        fresh.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(!fresh.exists(), "no half-written output directory");
 }
@@ -105,24 +166,46 @@ fn invalid_input_writes_nothing() {
 fn out_dir_then_check_is_clean_and_a_stale_file_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    assert_eq!(run(&["render", "examples/", "--out-dir", out]).status.code(), Some(0));
+    assert_eq!(
+        run(&["render", "examples/", "--out-dir", out])
+            .status
+            .code(),
+        Some(0)
+    );
     for f in ["values.yaml", "configmaps.yaml", "secrets.yaml"] {
         let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
-        assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{f} ends with one newline");
+        assert!(
+            text.ends_with('\n') && !text.ends_with("\n\n"),
+            "{f} ends with one newline"
+        );
     }
-    assert_eq!(run(&["render", "examples/", "--check", out]).status.code(), Some(0));
+    assert_eq!(
+        run(&["render", "examples/", "--check", out]).status.code(),
+        Some(0)
+    );
     let cm = dir.path().join("configmaps.yaml");
-    let text = std::fs::read_to_string(&cm).unwrap().replace("codex-cli/gpt-5.4", "gpt-4o");
+    let text = std::fs::read_to_string(&cm)
+        .unwrap()
+        .replace("codex-cli/gpt-5.4", "gpt-4o");
     std::fs::write(&cm, text).unwrap();
     let o = run(&["render", "examples/", "--check", out]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("-    model = \"gpt-4o\"") && err.contains("+    model = \"codex-cli/gpt-5.4\""), "{err}");
+    assert!(
+        err.contains("-    model = \"gpt-4o\"")
+            && err.contains("+    model = \"codex-cli/gpt-5.4\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn output_is_independent_of_input_order() {
-    let files = ["examples/triage.yaml", "examples/cody.yaml", "examples/fleet.yaml", "examples/reviewer.yaml"];
+    let files = [
+        "examples/triage.yaml",
+        "examples/cody.yaml",
+        "examples/fleet.yaml",
+        "examples/reviewer.yaml",
+    ];
     let a = run(&["render", files[0], files[1], files[2], files[3]]);
     let b = run(&["render", files[3], files[2], files[1], files[0]]);
     let c = run(&["render", "examples/"]);
@@ -131,45 +214,121 @@ fn output_is_independent_of_input_order() {
     assert_eq!(a.stdout, c.stdout);
     let d1 = tempfile::tempdir().unwrap();
     let d2 = tempfile::tempdir().unwrap();
-    run(&["render", files[1], files[0], files[3], files[2], "--out-dir", d1.path().to_str().unwrap()]);
-    run(&["render", "examples", "--out-dir", d2.path().to_str().unwrap()]);
+    run(&[
+        "render",
+        files[1],
+        files[0],
+        files[3],
+        files[2],
+        "--out-dir",
+        d1.path().to_str().unwrap(),
+    ]);
+    run(&[
+        "render",
+        "examples",
+        "--out-dir",
+        d2.path().to_str().unwrap(),
+    ]);
     for f in ["values.yaml", "configmaps.yaml", "secrets.yaml"] {
-        assert_eq!(std::fs::read(d1.path().join(f)).unwrap(), std::fs::read(d2.path().join(f)).unwrap(), "{f}");
+        assert_eq!(
+            std::fs::read(d1.path().join(f)).unwrap(),
+            std::fs::read(d2.path().join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 
 #[test]
 fn stdin_is_an_input() {
-    let mut child = bin().args(["validate", "-"]).stdin(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .args(["validate", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     use std::io::Write as _;
     child.stdin.take().unwrap().write_all(b"apiVersion: gen-agents/v1\nkind: Agent\nmetadata: {name: x}\nspec: {podId: p, apiUrl: 'http://a', replica: 1}\n").unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).starts_with("-:4:38: error[schema-unknown-key]"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("-:4:38: error[schema-unknown-key]"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn external_secrets_mode_emits_external_secrets() {
-    let o = run(&["render", "examples/", "--secrets", "external-secrets", "--secret-store", "vault", "--out-dir", tempfile::tempdir().unwrap().path().join("o").to_str().unwrap()]);
+    let o = run(&[
+        "render",
+        "examples/",
+        "--secrets",
+        "external-secrets",
+        "--secret-store",
+        "vault",
+        "--out-dir",
+        tempfile::tempdir()
+            .unwrap()
+            .path()
+            .join("o")
+            .to_str()
+            .unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let dir = tempfile::tempdir().unwrap();
-    run(&["render", "examples/", "--secrets", "external-secrets", "--secret-store", "vault", "--secret-store-kind", "ClusterSecretStore", "--out-dir", dir.path().to_str().unwrap()]);
+    run(&[
+        "render",
+        "examples/",
+        "--secrets",
+        "external-secrets",
+        "--secret-store",
+        "vault",
+        "--secret-store-kind",
+        "ClusterSecretStore",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     let s = std::fs::read_to_string(dir.path().join("secrets.yaml")).unwrap();
-    assert!(s.contains("kind: ExternalSecret") && s.contains("kind: ClusterSecretStore") && s.contains("name: vault"));
+    assert!(
+        s.contains("kind: ExternalSecret")
+            && s.contains("kind: ClusterSecretStore")
+            && s.contains("name: vault")
+    );
     assert!(!s.contains("kind: Secret\n"));
 }
 
 #[test]
 fn custom_templates_replace_builtin_ones_and_errors_name_template_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("values.yaml.j2"), "fleet:\n{% for a in agents %}\n  - {{ a.name }}\n{% endfor %}\n").unwrap();
-    let o = run(&["render", "examples/", "--templates", dir.path().to_str().unwrap()]);
+    let template = "{% macro header(fleet) %}\nfleet:\n{% endmacro %}\n{% macro item(a) %}\n  - {{ a.name }}\n{% endmacro %}\n{% macro footer(fleet) %}{% endmacro %}\n";
+    std::fs::write(dir.path().join("values.yaml.j2"), template).unwrap();
+    let o = run(&[
+        "render",
+        "examples/",
+        "--templates",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "fleet:\n  - cody\n  - docs-writer\n  - reviewer\n  - triage\n");
-    std::fs::write(dir.path().join("values.yaml.j2"), "a: 1\nb: {{ agents[0].nme }}\n").unwrap();
-    let o = run(&["render", "examples/", "--templates", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        stdout(&o),
+        "fleet:\n  - cody\n  - docs-writer\n  - reviewer\n  - triage\n"
+    );
+    std::fs::write(
+        dir.path().join("values.yaml.j2"),
+        template.replace("a.name", "a.nme"),
+    )
+    .unwrap();
+    let o = run(&[
+        "render",
+        "examples/",
+        "--templates",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    let want = format!("{}:2:1: error[template]", dir.path().join("values.yaml.j2").display());
+    let want = format!(
+        "{}:5:1: error[template]",
+        dir.path().join("values.yaml.j2").display()
+    );
     assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
 }
@@ -177,10 +336,20 @@ fn custom_templates_replace_builtin_ones_and_errors_name_template_and_line() {
 #[test]
 fn a_template_that_breaks_yaml_is_refused_not_printed() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("values.yaml.j2"), "a: [unclosed\n").unwrap();
-    let o = run(&["render", "examples/", "--templates", dir.path().to_str().unwrap()]);
+    let template = "{% macro header(fleet) %}{% endmacro %}\n{% macro item(a) %}\na: [unclosed\n{% endmacro %}\n{% macro footer(fleet) %}{% endmacro %}\n";
+    std::fs::write(dir.path().join("values.yaml.j2"), template).unwrap();
+    let o = run(&[
+        "render",
+        "examples/",
+        "--templates",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("error[render-verify]"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error[render-verify]"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stdout(&o).is_empty());
 }
 
@@ -191,14 +360,23 @@ fn committed(path: &str) -> String {
 #[test]
 fn committed_spec_schema_is_current() {
     let o = run(&["schema"]);
-    assert_eq!(stdout(&o), committed(gen_agents::spec::schema::PUBLISHED_PATH), "run `gen-agents schema > {}`", gen_agents::spec::schema::PUBLISHED_PATH);
+    assert_eq!(
+        stdout(&o),
+        committed(gen_agents::spec::schema::PUBLISHED_PATH),
+        "run `gen-agents schema > {}`",
+        gen_agents::spec::schema::PUBLISHED_PATH
+    );
 }
 
 #[test]
 fn committed_chart_values_schema_is_current() {
     let o = run(&["schema", "--helm-values"]);
     let path = gen_agents::render::model::HELM_VALUES_SCHEMA_PATH;
-    assert_eq!(stdout(&o), committed(path), "run `gen-agents schema --helm-values > {path}`");
+    assert_eq!(
+        stdout(&o),
+        committed(path),
+        "run `gen-agents schema --helm-values > {path}`"
+    );
 }
 
 #[test]
@@ -206,7 +384,11 @@ fn examples_point_editors_at_the_committed_schema() {
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# yaml-language-server: $schema=../schema/gen-agents.schema.json\n"), "{}", path.display());
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../schema/gen-agents.schema.json\n"),
+            "{}",
+            path.display()
+        );
     }
     assert!(Path::new(&root().join("schema/gen-agents.schema.json")).is_file());
 }

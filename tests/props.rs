@@ -37,7 +37,9 @@ fn hazard() -> impl Strategy<Value = String> {
         "[a-z0-9]{1,4}",
         "\\PC{1,3}",
     ];
-    prop::collection::vec(piece, 1..8).prop_map(|v| v.concat()).prop_filter("not secret-looking", |s| secret_kind(s, true).is_none())
+    prop::collection::vec(piece, 1..8)
+        .prop_map(|v| v.concat())
+        .prop_filter("not secret-looking", |s| secret_kind(s, true).is_none())
 }
 
 fn spec(model: &str, pod: &str, arg: &str, value: &str, image: &str) -> Value {
@@ -62,7 +64,10 @@ fn read_yaml(text: &str) -> Vec<Value> {
     let mut d = Diagnostics::default();
     let docs = gen_agents::load::yaml::read_documents(&file, text, &mut d);
     assert!(d.is_empty(), "does not parse back: {d:?}\n{text}");
-    docs.iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect()
+    docs.iter()
+        .map(|d| d.root.to_json())
+        .filter(|v| !v.is_null())
+        .collect()
 }
 
 proptest! {

@@ -23,7 +23,59 @@ pub struct Source {
     /// The path as given (or as found under a given directory); `-` for stdin.
     pub name: Arc<str>,
     /// The whole text.
-    pub text: String,
+    pub text: Arc<str>,
+}
+
+/// A run of whole YAML documents inside a source: the unit of parallel work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    /// Byte range in the source text.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// How many lines precede the chunk in the source.
+    pub line_offset: u32,
+}
+
+/// Cuts `text` before every document-start marker line (`---` at column 1), so the
+/// documents of a large fleet file can be parsed in parallel. YAML forbids such a line
+/// inside a scalar, so no document is cut in two; a stream with directives (`%YAML`) is
+/// left whole.
+pub fn split_documents(text: &str) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let (mut start, mut start_line, mut line) = (0usize, 0u32, 0u32);
+    let mut offset = 0usize;
+    for l in text.split_inclusive('\n') {
+        if l.starts_with('%') {
+            return vec![Chunk {
+                start: 0,
+                end: text.len(),
+                line_offset: 0,
+            }];
+        }
+        let marker = l
+            .strip_prefix("---")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']));
+        if marker && offset > start {
+            chunks.push(Chunk {
+                start,
+                end: offset,
+                line_offset: start_line,
+            });
+            start = offset;
+            start_line = line;
+        }
+        offset += l.len();
+        line += 1;
+    }
+    if offset > start || chunks.is_empty() {
+        chunks.push(Chunk {
+            start,
+            end: text.len(),
+            line_offset: start_line,
+        });
+    }
+    chunks
 }
 
 /// A problem that stops the run before any input is judged (exit code 2).
@@ -80,17 +132,27 @@ fn push_source(sources: &mut Vec<Source>, name: Arc<str>, bytes: Vec<u8>, diags:
             Diagnostic::error(
                 "input-too-large",
                 Location::file(&name),
-                format!("the file is larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024),
+                format!(
+                    "the file is larger than {} MiB",
+                    MAX_FILE_BYTES / 1024 / 1024
+                ),
             )
             .with_help("split the fleet into several files"),
         );
         return;
     }
     match String::from_utf8(bytes) {
-        Ok(text) => sources.push(Source { name, text }),
+        Ok(text) => sources.push(Source {
+            name,
+            text: Arc::from(text),
+        }),
         Err(_) => diags.push(
-            Diagnostic::error("input-encoding", Location::file(&name), "the file is not UTF-8 text")
-                .with_help("save the file as UTF-8"),
+            Diagnostic::error(
+                "input-encoding",
+                Location::file(&name),
+                "the file is not UTF-8 text",
+            )
+            .with_help("save the file as UTF-8"),
         ),
     }
 }
@@ -119,9 +181,14 @@ fn expand(input: &str) -> Result<Vec<PathBuf>, LoadError> {
     }
     if !path.exists() && input.contains(['*', '?', '[']) {
         let paths = glob::glob(input).map_err(|e| LoadError::Pattern(format!("{input}: {e}")))?;
-        let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+        let mut files: Vec<PathBuf> = paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
         if files.is_empty() {
-            return Err(LoadError::Pattern(format!("{input}: the pattern matches no file")));
+            return Err(LoadError::Pattern(format!(
+                "{input}: the pattern matches no file"
+            )));
         }
         files.sort();
         return Ok(files);
@@ -138,10 +205,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), LoadError> {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
             walk(&path, files)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml")
-        {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             files.push(path);
         }
     }
@@ -162,9 +226,47 @@ mod tests {
         let files = expand(dir.path().to_str().unwrap()).unwrap();
         let names: Vec<_> = files
             .iter()
-            .map(|p| p.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
+            .map(|p| {
+                p.strip_prefix(dir.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["a.yml", "b.yaml", "sub/c.yaml"]);
+    }
+
+    #[test]
+    fn documents_are_split_at_markers_only() {
+        let text = "a: 1\n---\nb: |\n  ---x\n--- # c\nc: 3\n";
+        let chunks = split_documents(text);
+        let parts: Vec<_> = chunks
+            .iter()
+            .map(|c| (&text[c.start..c.end], c.line_offset))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("a: 1\n", 0),
+                ("---\nb: |\n  ---x\n", 1),
+                ("--- # c\nc: 3\n", 4)
+            ]
+        );
+        assert_eq!(
+            split_documents("%YAML 1.2\n---\na: 1\n---\nb: 2\n").len(),
+            1
+        );
+        assert_eq!(split_documents("").len(), 1);
+    }
+
+    #[test]
+    fn positions_in_a_chunk_count_from_the_top_of_the_file() {
+        let text = "a: 1\n---\nb: [\n";
+        let file: Arc<str> = Arc::from("f");
+        let mut d = Diagnostics::default();
+        let c = split_documents(text)[1];
+        yaml::read_documents_at(&file, &text[c.start..c.end], c.line_offset, &mut d);
+        assert_eq!(d.sorted()[0].location.pos.unwrap().line, 4);
     }
 
     #[test]
@@ -176,7 +278,10 @@ mod tests {
 
     #[test]
     fn a_glob_that_matches_nothing_is_an_error() {
-        assert!(matches!(expand("/nonexistent/*.yaml"), Err(LoadError::Pattern(_))));
+        assert!(matches!(
+            expand("/nonexistent/*.yaml"),
+            Err(LoadError::Pattern(_))
+        ));
     }
 
     #[test]

@@ -144,6 +144,22 @@ impl Node {
         }
     }
 
+    /// Like [`Node::to_json`], consuming the tree instead of copying its strings.
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self.value {
+            Value::Str(s) => J::String(s),
+            Value::Seq(items) => J::Array(items.into_iter().map(Node::into_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .into_iter()
+                    .map(|e| (e.key, e.value.into_json()))
+                    .collect(),
+            ),
+            _ => self.to_json(),
+        }
+    }
+
     fn count(&self) -> usize {
         1 + match &self.value {
             Value::Seq(items) => items.iter().map(Node::count).sum(),
@@ -163,7 +179,19 @@ pub struct Document {
 /// Reads every document of `text`. Problems (syntax, duplicate keys, limits, unsupported
 /// features) go to `diags`; the documents read completely before a fatal problem are kept.
 pub fn read_documents(file: &Arc<str>, text: &str, diags: &mut Diagnostics) -> Vec<Document> {
+    read_documents_at(file, text, 0, diags)
+}
+
+/// Like [`read_documents`] for a slice of a file that starts `line_offset` lines into it,
+/// so positions still count from the top of the file.
+pub fn read_documents_at(
+    file: &Arc<str>,
+    text: &str,
+    line_offset: u32,
+    diags: &mut Diagnostics,
+) -> Vec<Document> {
     let mut reader = Reader {
+        line_offset,
         file,
         diags,
         stack: Vec::new(),
@@ -177,7 +205,7 @@ pub fn read_documents(file: &Arc<str>, text: &str, diags: &mut Diagnostics) -> V
             None => break,
             Some(Err(e)) => {
                 let m = e.marker();
-                let pos = marker_pos(m.line(), m.col());
+                let pos = reader.pos(m.line(), m.col());
                 if e.info().contains("recursion limit") {
                     reader.fatal(
                         "yaml-limits",
@@ -232,6 +260,7 @@ enum Open {
 }
 
 struct Reader<'a> {
+    line_offset: u32,
     file: &'a Arc<str>,
     diags: &'a mut Diagnostics,
     stack: Vec<Open>,
@@ -241,13 +270,21 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    fn pos(&self, line: usize, col: usize) -> Pos {
+        let p = marker_pos(line, col);
+        Pos {
+            line: p.line.saturating_add(self.line_offset),
+            column: p.column,
+        }
+    }
+
     fn fatal(&mut self, rule: &'static str, pos: Pos, msg: String, help: &str) {
         self.diags
             .push(Diagnostic::error(rule, Location::at(self.file, pos), msg).with_help(help));
     }
 
     fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<(), Stop> {
-        let pos = marker_pos(span.start.line(), span.start.col());
+        let pos = self.pos(span.start.line(), span.start.col());
         match event {
             Event::StreamStart
             | Event::StreamEnd
@@ -338,7 +375,12 @@ impl Reader<'_> {
     fn check_tag(&mut self, tag: Option<&Tag>, pos: Pos) -> Result<(), Stop> {
         match tag {
             None => Ok(()),
-            Some(t) if t.is_yaml_core_schema() && (t.suffix == "str" || t.suffix == "map" || t.suffix == "seq") => Ok(()),
+            Some(t)
+                if t.is_yaml_core_schema()
+                    && (t.suffix == "str" || t.suffix == "map" || t.suffix == "seq") =>
+            {
+                Ok(())
+            }
             Some(t) => {
                 self.fatal(
                     "yaml-tag",
@@ -351,7 +393,13 @@ impl Reader<'_> {
         }
     }
 
-    fn scalar(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, pos: Pos) -> Result<Node, Stop> {
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        pos: Pos,
+    ) -> Result<Node, Stop> {
         self.check_tag(tag, pos)?;
         if style != ScalarStyle::Plain || tag.is_some() {
             return Ok(Node::new(pos, Value::Str(text.to_owned())));
@@ -387,7 +435,12 @@ impl Reader<'_> {
                 }
                 Ok(())
             }
-            Some(Open::Map { node: map, key, index, .. }) => match key.take() {
+            Some(Open::Map {
+                node: map,
+                key,
+                index,
+                ..
+            }) => match key.take() {
                 None => {
                     let Some(text) = key_text(&node) else {
                         let d = Diagnostic::error(
@@ -406,7 +459,18 @@ impl Reader<'_> {
                     let Value::Map(entries) = &mut map.value else {
                         return Ok(());
                     };
-                    if let Some(first) = index.get(&k).and_then(|&i| entries.get(i)) {
+                    // Small mappings are scanned; large ones (a fleet's `agents:`) are indexed.
+                    let seen = if entries.len() < 16 {
+                        entries.iter().find(|e| e.key == k)
+                    } else {
+                        if index.is_empty() {
+                            index.extend(
+                                entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)),
+                            );
+                        }
+                        index.get(&k).and_then(|&i| entries.get(i))
+                    };
+                    if let Some(first) = seen {
                         let first = first.key_pos;
                         let d = Diagnostic::error(
                             "yaml-duplicate-key",
@@ -430,7 +494,9 @@ impl Reader<'_> {
                         self.diags.push(d);
                         return Ok(());
                     }
-                    index.insert(k.clone(), entries.len());
+                    if !index.is_empty() {
+                        index.insert(k.clone(), entries.len());
+                    }
                     entries.push(Entry {
                         key: k,
                         key_pos,
@@ -450,6 +516,11 @@ fn open_pos(open: &Open) -> Pos {
 }
 
 impl Node {
+    /// A node at the start of the file (for documents that could not be read again).
+    pub fn from_value(value: Value) -> Self {
+        Node::new(Pos { line: 1, column: 1 }, value)
+    }
+
     fn new(pos: Pos, value: Value) -> Self {
         Node {
             pos,
@@ -549,7 +620,13 @@ mod tests {
         assert!(diags.is_empty());
         let root = &docs[0].root;
         assert_eq!(root.locate("/a/b"), Pos { line: 2, column: 3 });
-        assert_eq!(root.locate("/a/b/1"), Pos { line: 2, column: 10 });
+        assert_eq!(
+            root.locate("/a/b/1"),
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
         assert_eq!(root.locate("/a/missing"), Pos { line: 1, column: 1 });
     }
 
@@ -578,7 +655,11 @@ mod tests {
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].rule, "yaml-duplicate-key");
         assert_eq!(diags[0].location.to_string(), "t.yaml:3:1");
-        assert!(diags[0].help.as_deref().unwrap().contains("line 1, column 1"));
+        assert!(diags[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("line 1, column 1"));
     }
 
     #[test]

@@ -8,21 +8,32 @@
 pub mod model;
 pub mod yaml;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
-use model::{AgentContext, HelmValues, SecretContext};
 
 /// The built-in templates, embedded in the binary.
 pub const BUILTIN: [(&str, &str); 4] = [
-    ("values.yaml.j2", include_str!("../../templates/values.yaml.j2")),
-    ("configmaps.yaml.j2", include_str!("../../templates/configmaps.yaml.j2")),
-    ("secrets.yaml.j2", include_str!("../../templates/secrets.yaml.j2")),
-    ("externalsecrets.yaml.j2", include_str!("../../templates/externalsecrets.yaml.j2")),
+    (
+        "values.yaml.j2",
+        include_str!("../../templates/values.yaml.j2"),
+    ),
+    (
+        "configmaps.yaml.j2",
+        include_str!("../../templates/configmaps.yaml.j2"),
+    ),
+    (
+        "secrets.yaml.j2",
+        include_str!("../../templates/secrets.yaml.j2"),
+    ),
+    (
+        "externalsecrets.yaml.j2",
+        include_str!("../../templates/externalsecrets.yaml.j2"),
+    ),
 ];
 
 /// How Secrets are emitted.
@@ -53,7 +64,11 @@ pub struct Artifacts {
 impl Artifacts {
     /// File name and content, in a fixed order.
     pub fn files(&self) -> [(&'static str, &str); 3] {
-        [("values.yaml", &self.values), ("configmaps.yaml", &self.configmaps), ("secrets.yaml", &self.secrets)]
+        [
+            ("values.yaml", &self.values),
+            ("configmaps.yaml", &self.configmaps),
+            ("secrets.yaml", &self.secrets),
+        ]
     }
 }
 
@@ -62,17 +77,22 @@ pub struct Templates {
     env: Environment<'static>,
     /// Display name of each template's source, for diagnostics.
     origins: Vec<(String, String)>,
-    /// True when every template is the built-in one (then the values must match the chart's
-    /// schema exactly).
+    /// True when the values template is the built-in one (then each agent's values must
+    /// read back exactly as resolved).
     builtin_values: bool,
+    /// True when no template was replaced.
+    all_builtin: bool,
 }
 
-/// Everything the templates see.
+/// What every macro sees as `fleet`, and what `header`/`footer` receive.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Context<'a> {
-    agents: &'a [AgentContext],
-    secrets: &'a [SecretContext],
+struct FleetContext<'a> {
+    /// Number of agents.
+    agents: usize,
+    /// Number of Secrets.
+    secrets: usize,
+    /// The ExternalSecrets store, when that mode is on.
     secret_store: Option<SecretStore<'a>>,
 }
 
@@ -82,40 +102,89 @@ struct SecretStore<'a> {
     kind: &'a str,
 }
 
+/// One agent's rendered pieces, parsed back and checked.
+#[derive(Debug, Clone)]
+pub struct AgentPieces {
+    /// Its `item` of values.yaml.
+    pub values: String,
+    /// Its `item` of configmaps.yaml.
+    pub configmap: String,
+    /// The Secret keys it reads.
+    pub secrets: Vec<crate::runtime::SecretNeed>,
+    /// Its name.
+    pub name: String,
+}
+
+/// A template with its header and footer rendered, ready for `item` calls.
+struct Frame<'env> {
+    name: &'static str,
+    header: String,
+    footer: String,
+    captured: minijinja::Captured<'env>,
+}
+
+/// Per-thread rendering state: the values and ConfigMap templates, evaluated once.
+pub struct Worker<'env> {
+    templates: &'env Templates,
+    values: Option<Frame<'env>>,
+    configmaps: Option<Frame<'env>>,
+}
+
 impl Templates {
     /// The built-in templates, or those of `dir` where it has a file of the same name.
     pub fn load(dir: Option<&Path>, diags: &mut Diagnostics) -> Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        let syntax = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build();
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build();
         match syntax {
             Ok(s) => env.set_syntax(s),
             Err(e) => diags.push(template_diag("<built-in syntax>", &e)),
         }
         env.set_formatter(|out, _state, value| {
             if value.is_safe() {
-                return out.write_str(value.as_str().unwrap_or_default()).map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()));
+                return out
+                    .write_str(value.as_str().unwrap_or_default())
+                    .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()));
             }
             let json = to_json(value)?;
-            out.write_str(&yaml::inline(&json)).map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+            out.write_str(&yaml::inline(&json))
+                .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
         });
-        env.add_filter("toyaml", |value: Value, indent: usize| -> Result<Value, Error> {
-            Ok(Value::from_safe_string(yaml::block(&to_json(&value)?, indent)))
+        env.add_filter(
+            "toyaml",
+            |value: Value, indent: usize| -> Result<Value, Error> {
+                Ok(Value::from_safe_string(yaml::block(
+                    &to_json(&value)?,
+                    indent,
+                )))
+            },
+        );
+        env.add_filter("yaml", |value: Value| -> Result<Value, Error> {
+            Ok(Value::from_safe_string(yaml::inline(&to_json(&value)?)))
         });
-        env.add_filter("yaml", |value: Value| -> Result<Value, Error> { Ok(Value::from_safe_string(yaml::inline(&to_json(&value)?))) });
         let mut origins = Vec::new();
         let mut builtin_values = true;
+        let mut all_builtin = true;
         for (name, source) in BUILTIN {
             let (origin, text) = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
                 Some(path) => match std::fs::read_to_string(&path) {
                     Ok(text) => {
+                        all_builtin = false;
                         if name == "values.yaml.j2" {
                             builtin_values = false;
                         }
                         (path.to_string_lossy().into_owned(), text)
                     }
                     Err(e) => {
-                        diags.push(Diagnostic::error("template", Location::file(&Arc::from(path.to_string_lossy().as_ref())), format!("cannot read template: {e}")));
+                        diags.push(Diagnostic::error(
+                            "template",
+                            Location::file(&Arc::from(path.to_string_lossy().as_ref())),
+                            format!("cannot read template: {e}"),
+                        ));
                         continue;
                     }
                 },
@@ -126,22 +195,135 @@ impl Templates {
             }
             origins.push((name.to_owned(), origin));
         }
-        Templates { env, origins, builtin_values }
+        Templates {
+            env,
+            origins,
+            builtin_values,
+            all_builtin,
+        }
+    }
+
+    /// Per-thread state for rendering agents (see [`Worker::agent`]).
+    pub fn worker(&self, agents: usize, diags: &mut Diagnostics) -> Worker<'_> {
+        let fleet = FleetContext {
+            agents,
+            secrets: 0,
+            secret_store: None,
+        };
+        Worker {
+            templates: self,
+            values: self.frame("values.yaml.j2", &fleet, diags),
+            configmaps: self.frame("configmaps.yaml.j2", &fleet, diags),
+        }
+    }
+
+    /// Evaluates `name` with the fleet context and renders its header and footer.
+    fn frame(
+        &self,
+        name: &'static str,
+        fleet: &FleetContext<'_>,
+        diags: &mut Diagnostics,
+    ) -> Option<Frame<'_>> {
+        let fleet = Value::from(minijinja::value::Serde(fleet));
+        let result = self.env.get_template(name).and_then(|t| {
+            let mut captured = t.render_captured(minijinja::context! { fleet => fleet.clone() })?;
+            let header = captured
+                .with_state_mut(|st| st.call_macro("header", std::slice::from_ref(&fleet)))?;
+            let footer = captured
+                .with_state_mut(|st| st.call_macro("footer", std::slice::from_ref(&fleet)))?;
+            Ok(Frame {
+                name,
+                header,
+                footer,
+                captured,
+            })
+        });
+        result
+            .map_err(|e| diags.push(template_diag(self.origin(name), &e)))
+            .ok()
     }
 
     fn origin<'a>(&'a self, name: &'a str) -> &'a str {
-        self.origins.iter().find(|(n, _)| n == name).map_or(name, |(_, o)| o.as_str())
+        self.origins
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(name, |(_, o)| o.as_str())
+    }
+}
+
+impl Frame<'_> {
+    fn item(
+        &mut self,
+        value: &Value,
+        templates: &Templates,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
+        let result = self
+            .captured
+            .with_state_mut(|st| st.call_macro("item", std::slice::from_ref(value)));
+        result
+            .map_err(|e| diags.push(template_diag(templates.origin(self.name), &e)))
+            .ok()
     }
 
-    fn render(&self, name: &str, ctx: &Value, diags: &mut Diagnostics) -> Option<String> {
-        let result = self.env.get_template(name).and_then(|t| t.render(ctx));
-        match result {
-            Ok(s) => Some(s),
-            Err(e) => {
-                diags.push(template_diag(self.origin(name), &e));
-                None
+    /// The piece as a whole file of one item, for parsing back.
+    fn alone(&self, item: &str) -> String {
+        let mut s = String::with_capacity(self.header.len() + item.len() + self.footer.len());
+        s.push_str(&self.header);
+        s.push_str(item);
+        s.push_str(&self.footer);
+        s
+    }
+}
+
+impl Worker<'_> {
+    /// Renders one agent's values item and ConfigMap item, and checks both by parsing each
+    /// back as a file of its own. With the built-in values template the item must read
+    /// back as exactly the agent's [`model::AgentValues`].
+    pub fn agent(
+        &mut self,
+        agent: &crate::resolve::Agent,
+        rt: &crate::runtime::RuntimeOutput,
+        diags: &mut Diagnostics,
+    ) -> Option<AgentPieces> {
+        let ctx = model::agent_context(agent, rt);
+        let value = Value::from(minijinja::value::Serde(&ctx));
+        let templates = self.templates;
+        let (values_frame, cm_frame) = (self.values.as_mut()?, self.configmaps.as_mut()?);
+        let values = values_frame.item(&value, templates, diags);
+        let configmap = cm_frame.item(&value, templates, diags);
+        let (values, configmap) = (values?, configmap?);
+        let parsed = parse_back("values.yaml", &values_frame.alone(&values), diags)?;
+        if templates.builtin_values {
+            let got = parsed
+                .first()
+                .and_then(|v| v.get("agents"))
+                .and_then(|a| a.get(&ctx.name));
+            if serde_json::to_value(&ctx.values).ok().as_ref() != got {
+                diags.push(internal(
+                    "values.yaml",
+                    &format!(
+                        "the values of agent `{}` do not read back as resolved",
+                        ctx.name
+                    ),
+                ));
+                return None;
             }
         }
+        let docs = parse_back("configmaps.yaml", &cm_frame.alone(&configmap), diags)?;
+        if docs.iter().any(|d| d.get("kind").is_none()) {
+            diags.push(internal(
+                "configmaps.yaml",
+                &format!("a document of agent `{}` has no kind", ctx.name),
+            ));
+            return None;
+        }
+        Some(AgentPieces {
+            values,
+            configmap,
+            secrets: rt.secrets.clone(),
+            name: ctx.name,
+        })
     }
 }
 
@@ -152,57 +334,124 @@ fn to_json(value: &Value) -> Result<serde_json::Value, Error> {
 fn template_diag(origin: &str, e: &Error) -> Diagnostic {
     let file: Arc<str> = Arc::from(origin);
     let loc = match e.line() {
-        Some(line) => Location::at(&file, Pos { line: u32::try_from(line).unwrap_or(u32::MAX), column: 1 }),
+        Some(line) => Location::at(
+            &file,
+            Pos {
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: 1,
+            },
+        ),
         None => Location::file(&file),
     };
-    let detail = e.detail().map_or_else(|| e.kind().to_string(), str::to_owned);
+    let detail = e
+        .detail()
+        .map_or_else(|| e.kind().to_string(), str::to_owned);
     Diagnostic::error("template", loc, format!("template error: {detail}")).with_help("fix the template; with strict undefined behaviour every field a template names must exist (see the README for the context fields)")
 }
 
-/// Renders the artifacts of `agents` (sorted by name) and `secrets`, then verifies them.
-pub fn render(templates: &Templates, agents: &[AgentContext], secrets: &[SecretContext], mode: &SecretsMode, diags: &mut Diagnostics) -> Option<Artifacts> {
+/// Joins the agents' pieces (in name order) with each file's header and footer, renders
+/// the fleet's Secrets, and checks the Secrets and, with custom templates, whole files.
+pub fn assemble(
+    templates: &Templates,
+    pieces: Vec<AgentPieces>,
+    mode: &SecretsMode,
+    diags: &mut Diagnostics,
+) -> Option<Artifacts> {
+    let needs: Vec<(String, &[crate::runtime::SecretNeed])> = pieces
+        .iter()
+        .map(|p| (p.name.clone(), p.secrets.as_slice()))
+        .collect();
+    let secrets = model::fleet_secrets(&needs);
     let (secret_template, store) = match mode {
         SecretsMode::Stubs => ("secrets.yaml.j2", None),
-        SecretsMode::ExternalSecrets { store, kind } => ("externalsecrets.yaml.j2", Some(SecretStore { name: store, kind })),
+        SecretsMode::ExternalSecrets { store, kind } => (
+            "externalsecrets.yaml.j2",
+            Some(SecretStore { name: store, kind }),
+        ),
     };
-    // Converted to template values once, not once per template.
-    let ctx = Value::from(minijinja::value::Serde(&Context { agents, secrets, secret_store: store }));
-    let values = templates.render("values.yaml.j2", &ctx, diags);
-    let configmaps = templates.render("configmaps.yaml.j2", &ctx, diags);
-    let secrets_out = templates.render(secret_template, &ctx, diags);
-    let artifacts = Artifacts { values: values?, configmaps: configmaps?, secrets: secrets_out? };
-    verify(&artifacts, templates.builtin_values.then_some(agents), diags).then_some(artifacts)
+    let fleet = FleetContext {
+        agents: pieces.len(),
+        secrets: secrets.len(),
+        secret_store: store,
+    };
+    let values_frame = templates.frame("values.yaml.j2", &fleet, diags)?;
+    let cm_frame = templates.frame("configmaps.yaml.j2", &fleet, diags)?;
+    let secrets_frame = templates.frame(secret_template, &fleet, diags)?;
+    // Header and footer alone must parse too (the whole file, for an empty fleet).
+    parse_back("values.yaml", &values_frame.alone(""), diags)?;
+
+    // Sized up front: a 10,000-agent fleet is ~35 MB of text, and doubling growth would
+    // hold twice that at the peak.
+    let mut values = String::with_capacity(
+        values_frame.header.len()
+            + pieces.iter().map(|p| p.values.len()).sum::<usize>()
+            + values_frame.footer.len(),
+    );
+    let mut configmaps = String::with_capacity(
+        cm_frame.header.len()
+            + pieces.iter().map(|p| p.configmap.len()).sum::<usize>()
+            + cm_frame.footer.len(),
+    );
+    values.push_str(&values_frame.header);
+    configmaps.push_str(&cm_frame.header);
+    for p in pieces {
+        values.push_str(&p.values);
+        configmaps.push_str(&p.configmap);
+    }
+    values.push_str(&values_frame.footer);
+    configmaps.push_str(&cm_frame.footer);
+
+    let items = crate::par::map_with(
+        &secrets,
+        256,
+        diags,
+        || {
+            let mut d = Diagnostics::default();
+            (templates.frame(secret_template, &fleet, &mut d), d)
+        },
+        |(frame, setup), s, d| {
+            d.extend(std::mem::take(setup));
+            let frame = frame.as_mut()?;
+            let item = frame.item(&Value::from(minijinja::value::Serde(s)), templates, d)?;
+            for doc in parse_back("secrets.yaml", &frame.alone(&item), d)? {
+                check_stub_is_empty(&doc, d);
+            }
+            Some(item)
+        },
+    );
+    let mut secrets_out = secrets_frame.header.clone();
+    for item in items {
+        secrets_out.push_str(&item?);
+    }
+    secrets_out.push_str(&secrets_frame.footer);
+
+    let artifacts = Artifacts {
+        values,
+        configmaps,
+        secrets: secrets_out,
+    };
+    if !templates.all_builtin {
+        // Custom templates: items that parse alone do not prove the joined file does.
+        for (name, text) in artifacts.files() {
+            parse_back(name, text, diags)?;
+        }
+    }
+    (!diags.has_errors()).then_some(artifacts)
 }
 
-/// Parses every artifact back. With the built-in values template, the values must equal
-/// the [`HelmValues`] they were rendered from; every Secret value must be empty; every
-/// ConfigMap must be a mapping. A failure here is reported, never written.
-fn verify(a: &Artifacts, expected: Option<&[AgentContext]>, diags: &mut Diagnostics) -> bool {
-    let before = diags.has_errors();
-    let values = parse_back("values.yaml", &a.values, diags);
-    let configmaps = parse_back("configmaps.yaml", &a.configmaps, diags);
-    let secrets = parse_back("secrets.yaml", &a.secrets, diags);
-    if let (Some(values), Some(expected)) = (values, expected) {
-        let want = HelmValues { agents: expected.iter().map(|c| (c.name.clone(), c.values.clone())).collect() };
-        let got = values.first().cloned().unwrap_or(serde_json::Value::Null);
-        if serde_json::to_value(&want).ok() != Some(got) {
-            diags.push(internal("values.yaml", "the rendered values do not read back as the resolved values"));
+fn check_stub_is_empty(doc: &serde_json::Value, diags: &mut Diagnostics) {
+    for field in ["stringData", "data"] {
+        let leaked = doc
+            .get(field)
+            .and_then(|d| d.as_object())
+            .is_some_and(|m| m.values().any(|v| v != ""));
+        if leaked {
+            diags.push(internal(
+                "secrets.yaml",
+                "a Secret stub carries a value; stubs must be empty",
+            ));
         }
     }
-    for (i, doc) in configmaps.iter().flatten().enumerate() {
-        if doc.get("kind").is_none() {
-            diags.push(internal("configmaps.yaml", &format!("document {} has no kind", i + 1)));
-        }
-    }
-    for doc in secrets.iter().flatten() {
-        for field in ["stringData", "data"] {
-            let leaked = doc.get(field).and_then(|d| d.as_object()).is_some_and(|m| m.values().any(|v| v != ""));
-            if leaked {
-                diags.push(internal("secrets.yaml", "a Secret stub carries a value; stubs must be empty"));
-            }
-        }
-    }
-    !diags.has_errors() || before
 }
 
 fn internal(file: &str, message: &str) -> Diagnostic {
@@ -222,10 +471,10 @@ fn parse_back(name: &str, text: &str, diags: &mut Diagnostics) -> Option<Vec<ser
         }
         return None;
     }
-    Some(docs.iter().map(|d| d.root.to_json()).filter(|v| !v.is_null()).collect())
-}
-
-/// A directory of templates given with `--templates`.
-pub fn templates_dir(path: &str) -> PathBuf {
-    PathBuf::from(path)
+    Some(
+        docs.into_iter()
+            .map(|d| d.root.into_json())
+            .filter(|v| !v.is_null())
+            .collect(),
+    )
 }

@@ -93,7 +93,11 @@ fn write_child(out: &mut String, value: &Value, indent: usize) {
 fn literal_block_ok(s: &str) -> bool {
     s.contains('\n')
         && !s.starts_with([' ', '\n'])
-        && s.chars().all(|c| c == '\n' || (!c.is_control() && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')))
+        && s.chars().all(|c| {
+            c == '\n'
+                || (!c.is_control()
+                    && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
+        })
 }
 
 /// ` |-`, ` |` or ` |+` (by trailing newlines) and the lines indented by `indent`.
@@ -133,11 +137,13 @@ pub fn string_inline(s: &str) -> String {
 /// boolean or null: no `:` `#` `,` `{` or leading digit, so context and version never matter.
 fn is_plain_safe(s: &str) -> bool {
     const RESERVED: [&str; 22] = [
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
-        "on", "On", "ON", "off", "Off", "OFF",
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
     ];
     let mut chars = s.chars();
-    let Some(first) = chars.next() else { return false };
+    let Some(first) = chars.next() else {
+        return false;
+    };
     (first.is_ascii_alphabetic() || first == '_' || first == '/')
         && chars.all(|c| c.is_ascii_alphanumeric() || "_./@-".contains(c))
         && !RESERVED.contains(&s)
@@ -159,10 +165,32 @@ mod tests {
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        for s in ["yes", "on", "null", "1.0", "0755", "", " x", "a: b", "#x", "-x", "${X}", "{{ x }}", "`id`", "x\"y", "@scope/pkg"] {
+        for s in [
+            "yes",
+            "on",
+            "null",
+            "1.0",
+            "0755",
+            "",
+            " x",
+            "a: b",
+            "#x",
+            "-x",
+            "${X}",
+            "{{ x }}",
+            "`id`",
+            "x\"y",
+            "@scope/pkg",
+        ] {
             assert!(string_inline(s).starts_with('"'), "{s}");
         }
-        for s in ["cody", "codex-cli/gpt-5.4", "node", "/tools/bin/commonly-mcp", "user@host"] {
+        for s in [
+            "cody",
+            "codex-cli/gpt-5.4",
+            "node",
+            "/tools/bin/commonly-mcp",
+            "user@host",
+        ] {
             assert_eq!(string_inline(s), s);
         }
     }

@@ -12,7 +12,10 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::Node;
-use crate::spec::{AgentDocument, AgentSpec, ApprovalPolicy, EnvValue, McpServer, ReasoningEffort, Runtime, SandboxMode};
+use crate::spec::{
+    AgentDocument, AgentSpec, ApprovalPolicy, EnvValue, McpServer, ReasoningEffort, Runtime,
+    SandboxMode,
+};
 use crate::validate::{Checked, Parsed};
 
 /// A resolved agent: every field set, every name derived.
@@ -109,10 +112,12 @@ pub struct Layer {
 impl Layer {
     /// A layer from a checked `kind: Defaults` document; `None` for agents.
     pub fn from_checked(c: &Checked) -> Option<Layer> {
-        let Parsed::Defaults(d) = &c.doc else { return None };
+        let Parsed::Defaults(d) = &c.doc else {
+            return None;
+        };
         Some(Layer {
             file: Arc::clone(&c.file),
-            root: c.root.clone(),
+            root: c.root(),
             spec: serde_json::to_value(&d.spec).unwrap_or(Value::Null),
         })
     }
@@ -137,7 +142,8 @@ impl Defaults {
     /// Where `pointer` (under `/spec`) is set for an agent: in its own document if there,
     /// else in the highest defaults layer that sets it, else at the agent's name.
     pub fn locate(&self, agent: &Checked, pointer: &str) -> Location {
-        if let Some(n) = agent.root.find(pointer) {
+        let root = agent.root();
+        if let Some(n) = root.find(pointer) {
             return Location::at(&agent.file, n.pos);
         }
         for l in self.layers.iter().rev() {
@@ -145,7 +151,7 @@ impl Defaults {
                 return Location::at(&l.file, n.pos);
             }
         }
-        Location::at(&agent.file, agent.root.locate("/metadata/name"))
+        Location::at(&agent.file, root.locate("/metadata/name"))
     }
 }
 
@@ -168,18 +174,36 @@ pub fn merge(base: &mut Value, over: &Value) {
 
 /// Resolves one agent document against the defaults. Missing required fields and
 /// fleet-level rule violations go to `diags`; `None` when the agent cannot be resolved.
-pub fn resolve_agent(checked: &Checked, defaults: &Defaults, diags: &mut Diagnostics) -> Option<Agent> {
-    let Parsed::Agent(doc) = &checked.doc else { return None };
+pub fn resolve_agent(
+    checked: &Checked,
+    defaults: &Defaults,
+    diags: &mut Diagnostics,
+) -> Option<Agent> {
+    let Parsed::Agent(doc) = &checked.doc else {
+        return None;
+    };
     let mut spec_json = defaults.merged.clone();
-    merge(&mut spec_json, &serde_json::to_value(&doc.spec).unwrap_or(Value::Null));
+    merge(
+        &mut spec_json,
+        &serde_json::to_value(&doc.spec).unwrap_or(Value::Null),
+    );
     let spec: AgentSpec = match serde_json::from_value(spec_json) {
         Ok(s) => s,
         Err(e) => {
-            diags.push(Diagnostic::error("internal", Location::at(&checked.file, checked.root.pos), format!("merged spec does not deserialize: {e}")));
+            diags.push(Diagnostic::error(
+                "internal",
+                checked.locate(""),
+                format!("merged spec does not deserialize: {e}"),
+            ));
             return None;
         }
     };
-    let mut missing = Missing { checked, defaults, diags, any: false };
+    let mut missing = Missing {
+        checked,
+        defaults,
+        diags,
+        any: false,
+    };
     let agent = build(doc, spec, &mut missing);
     if missing.any {
         return None;
@@ -204,7 +228,10 @@ impl Missing<'_> {
     fn require<T>(&mut self, value: Option<T>, field: &str, example: &str) -> Option<T> {
         if value.is_none() {
             self.any = true;
-            let name = self.checked.root.find("/metadata/name").and_then(Node::as_str).unwrap_or("?");
+            let name = match &self.checked.doc {
+                Parsed::Agent(a) => a.metadata.name.as_str(),
+                Parsed::Defaults(_) => "?",
+            };
             self.diags.push(
                 Diagnostic::error(
                     "required-field",
@@ -225,15 +252,26 @@ fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Ag
     let prefix = runtime.unwrap_or(Runtime::Codex).resource_prefix();
     let litellm = spec.litellm.unwrap_or_default();
     let res = spec.resources.unwrap_or_default();
-    let (req, lim) = (res.requests.unwrap_or_default(), res.limits.unwrap_or_default());
+    let (req, lim) = (
+        res.requests.unwrap_or_default(),
+        res.limits.unwrap_or_default(),
+    );
     let model = m.require(spec.model, "model", "codex-cli/gpt-5.4");
     let replicas = m.require(spec.replicas, "replicas", "1");
     let storage = m.require(spec.storage, "storage", "1Gi");
     let image = m.require(spec.image, "image", "node:22-bookworm-slim");
-    let base_url = m.require(litellm.base_url, "litellm.baseUrl", "http://litellm:4000/v1");
+    let base_url = m.require(
+        litellm.base_url,
+        "litellm.baseUrl",
+        "http://litellm:4000/v1",
+    );
     let registry = m.require(spec.registry_agent_name, "registryAgentName", "codex");
     let pod_id = m.require(spec.pod_id, "podId", "69f841a9063269526de0437c");
-    let api_url = m.require(spec.api_url, "apiUrl", "http://backend.commonly.svc.cluster.local:5000");
+    let api_url = m.require(
+        spec.api_url,
+        "apiUrl",
+        "http://backend.commonly.svc.cluster.local:5000",
+    );
     let adapter = m.require(spec.adapter, "adapter", "codex");
     let codex = m.require(spec.codex_version, "codexVersion", "0.169.0");
     let mcp = m.require(spec.commonly_mcp_version, "commonlyMcpVersion", "0.1.9");
@@ -253,8 +291,12 @@ fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Ag
         storage: storage?,
         image: image?,
         litellm_base_url: base_url?,
-        litellm_key_secret: litellm.key_secret.unwrap_or_else(|| format!("{prefix}-{name}-litellm-key")),
-        token_secret: spec.token_secret.unwrap_or_else(|| format!("{prefix}-{name}-token")),
+        litellm_key_secret: litellm
+            .key_secret
+            .unwrap_or_else(|| format!("{prefix}-{name}-litellm-key")),
+        token_secret: spec
+            .token_secret
+            .unwrap_or_else(|| format!("{prefix}-{name}-token")),
         mcp_servers: spec.mcp_servers.unwrap_or_default(),
         platform: Platform {
             registry_agent_name: registry?,
@@ -284,13 +326,25 @@ fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Ag
 
 /// Rule `runtime-unsupported`: the runtime enum names the planned runtimes so specs can be
 /// written today, but only codex is rendered by this version.
-fn check_runtime_supported(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Diagnostics) -> bool {
+fn check_runtime_supported(
+    c: &Checked,
+    d: &Defaults,
+    agent: &Agent,
+    diags: &mut Diagnostics,
+) -> bool {
     if agent.runtime == Runtime::Codex {
         return true;
     }
     diags.push(
-        Diagnostic::error("runtime-unsupported", d.locate(c, "/spec/runtime"), format!("runtime `{}` is planned but not rendered by this version of gen-agents", agent.runtime.as_str()))
-            .with_help("use `runtime: codex`"),
+        Diagnostic::error(
+            "runtime-unsupported",
+            d.locate(c, "/spec/runtime"),
+            format!(
+                "runtime `{}` is planned but not rendered by this version of gen-agents",
+                agent.runtime.as_str()
+            ),
+        )
+        .with_help("use `runtime: codex`"),
     );
     false
 }
@@ -325,7 +379,11 @@ fn check_registry_name(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Dia
 /// Rule `agent-name` (length): every derived name must stay within 63 characters, the
 /// limit of Kubernetes label values and DNS labels.
 fn check_derived_names(c: &Checked, agent: &Agent, diags: &mut Diagnostics) -> bool {
-    let longest = format!("{}-{}-litellm-key", agent.runtime.resource_prefix(), agent.name);
+    let longest = format!(
+        "{}-{}-litellm-key",
+        agent.runtime.resource_prefix(),
+        agent.name
+    );
     if longest.len() <= 63 {
         return true;
     }
@@ -333,7 +391,7 @@ fn check_derived_names(c: &Checked, agent: &Agent, diags: &mut Diagnostics) -> b
     diags.push(
         Diagnostic::error(
             "agent-name",
-            Location::at(&c.file, c.root.find("/metadata/name").map_or(c.root.pos, |n| n.pos)),
+            c.find("/metadata/name").unwrap_or_else(|| c.locate("")),
             format!("agent name `{}` is {} characters; the derived name `{longest}` would exceed the 63-character limit of Kubernetes names and label values", agent.name, agent.name.len()),
         )
         .with_help(format!("shorten the name to at most {max} characters")),

@@ -118,7 +118,10 @@ fn runtime_env(agent: &Agent) -> Vec<EnvVar> {
         EnvVar::literal("HOME", HOME),
         EnvVar::literal("CODEX_HOME", CODEX_HOME),
         EnvVar::literal("COMMONLY_AGENT_NAME", agent.name.clone()),
-        EnvVar::literal("COMMONLY_REGISTRY_AGENT_NAME", p.registry_agent_name.clone()),
+        EnvVar::literal(
+            "COMMONLY_REGISTRY_AGENT_NAME",
+            p.registry_agent_name.clone(),
+        ),
         EnvVar::literal("COMMONLY_AGENT_INSTANCE_ID", p.agent_instance_id.clone()),
         EnvVar::literal("COMMONLY_POD_ID", p.pod_id.clone()),
         EnvVar::literal("COMMONLY_ADAPTER", p.adapter.clone()),
@@ -162,6 +165,11 @@ pub fn build(agent: &Agent) -> RuntimeOutput {
             format!("@openai/codex@{}", agent.pins.codex),
             format!("@commonlyai/mcp@{}", agent.pins.commonly_mcp),
         ],
-        command: vec!["/tools/bin/commonly".into(), "agent".into(), "run".into(), agent.name.clone()],
+        command: vec![
+            "/tools/bin/commonly".into(),
+            "agent".into(),
+            "run".into(),
+            agent.name.clone(),
+        ],
     }
 }

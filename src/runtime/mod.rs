@@ -135,12 +135,19 @@ pub fn build(agent: &Agent) -> Result<RuntimeOutput, Vec<Violation>> {
             return Err(vec![Violation {
                 rule: "runtime-unsupported",
                 pointer: "/spec/runtime".into(),
-                message: format!("runtime `{}` is not rendered by this version", other.as_str()),
+                message: format!(
+                    "runtime `{}` is not rendered by this version",
+                    other.as_str()
+                ),
                 help: "use `runtime: codex`".into(),
             }])
         }
     };
-    let violations = [check_env_reserved(agent, &out), check_mcp_env_declared(agent, &out)].concat();
+    let violations = [
+        check_env_reserved(agent, &out),
+        check_mcp_env_declared(agent, &out),
+    ]
+    .concat();
     if violations.is_empty() {
         Ok(out)
     } else {
@@ -155,7 +162,12 @@ pub fn user_env(agent: &Agent) -> Vec<EnvVar> {
         .iter()
         .map(|(name, v)| match v {
             EnvValue::Literal(s) => EnvVar::literal(name, s.clone()),
-            EnvValue::Secret(s) => EnvVar::secret(name, &s.secret_key_ref.name, &s.secret_key_ref.key, s.secret_key_ref.optional),
+            EnvValue::Secret(s) => EnvVar::secret(
+                name,
+                &s.secret_key_ref.name,
+                &s.secret_key_ref.key,
+                s.secret_key_ref.optional,
+            ),
         })
         .collect()
 }

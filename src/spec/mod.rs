@@ -176,7 +176,9 @@ pub struct AgentSpec {
 }
 
 /// The coding-agent CLI an agent runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runtime {
     /// OpenAI Codex CLI (`@openai/codex`), config in `$CODEX_HOME/config.toml`.

@@ -71,7 +71,10 @@ pub fn settings() -> SchemaSettings {
 
 /// The schema of `T` with the project's settings, as a root schema.
 pub fn root_schema_for<T: JsonSchema>() -> Value {
-    settings().into_generator().into_root_schema_for::<T>().to_value()
+    settings()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
 }
 
 fn strip_null(schema: &mut Schema) {
@@ -104,7 +107,6 @@ fn strip_null(schema: &mut Schema) {
         obj.insert("anyOf".into(), Value::Array(kept));
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -23,10 +23,48 @@ use schema::KindValidator;
 pub struct Checked {
     /// The file it came from.
     pub file: Arc<str>,
-    /// Its YAML tree, kept for the positions of later diagnostics.
-    pub root: Node,
+    /// Where its text is, to read its tree again for positions.
+    pub origin: Origin,
     /// Its typed content.
     pub doc: Parsed,
+}
+
+/// Where a document's text is. The YAML tree of every agent of a large fleet is not kept in
+/// memory: positions are only needed when a later stage finds a problem, and then the
+/// document is read again.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The whole text of the file.
+    pub text: Arc<str>,
+    /// The chunk of the text the document is in.
+    pub chunk: crate::load::Chunk,
+    /// The document's index within the chunk.
+    pub index: usize,
+}
+
+impl Checked {
+    /// The document's YAML tree, read again from its text.
+    pub fn root(&self) -> Node {
+        let c = self.origin.chunk;
+        let mut ignored = Diagnostics::default();
+        let text = self.origin.text.get(c.start..c.end).unwrap_or_default();
+        crate::load::yaml::read_documents_at(&self.file, text, c.line_offset, &mut ignored)
+            .into_iter()
+            .nth(self.origin.index)
+            .map_or_else(|| Node::from_value(YamlValue::Null), |d| d.root)
+    }
+
+    /// The position `pointer` resolves to in this document.
+    pub fn locate(&self, pointer: &str) -> Location {
+        Location::at(&self.file, self.root().locate(pointer))
+    }
+
+    /// The position of the value at `pointer`, if the document has it.
+    pub fn find(&self, pointer: &str) -> Option<Location> {
+        self.root()
+            .find(pointer)
+            .map(|n| Location::at(&self.file, n.pos))
+    }
 }
 
 /// The typed content of a document.
@@ -55,15 +93,25 @@ impl Validator {
 
     /// Checks one document; returns its typed content when the schema accepts it.
     /// Empty documents (only comments, or a trailing `---`) are skipped.
-    pub fn check_document(&self, file: &Arc<str>, doc: Document, diags: &mut Diagnostics) -> Option<Checked> {
+    pub fn check_document(
+        &self,
+        file: &Arc<str>,
+        doc: Document,
+        origin: Origin,
+        diags: &mut Diagnostics,
+    ) -> Option<Checked> {
         let root = doc.root;
         if matches!(root.value, YamlValue::Null) {
             return None;
         }
         if !matches!(root.value, YamlValue::Map(_)) {
             diags.push(
-                Diagnostic::error("document-shape", Location::at(file, root.pos), "a gen-agents document must be a mapping")
-                    .with_help("start the document with `apiVersion: gen-agents/v1` and `kind: Agent`"),
+                Diagnostic::error(
+                    "document-shape",
+                    Location::at(file, root.pos),
+                    "a gen-agents document must be a mapping",
+                )
+                .with_help("start the document with `apiVersion: gen-agents/v1` and `kind: Agent`"),
             );
             return None;
         }
@@ -92,7 +140,7 @@ impl Validator {
         rules::check_secret_literals(&ctx, diags);
         Some(Checked {
             file: Arc::clone(file),
-            root,
+            origin,
             doc,
         })
     }
@@ -100,8 +148,12 @@ impl Validator {
     fn kind_of(&self, file: &Arc<str>, root: &Node, diags: &mut Diagnostics) -> Option<DocKind> {
         let Some(entry) = root.entry("kind") else {
             diags.push(
-                Diagnostic::error("schema-required", Location::at(file, root.pos), "missing required field `kind` in the document")
-                    .with_help("add `kind: Agent` or `kind: Defaults`"),
+                Diagnostic::error(
+                    "schema-required",
+                    Location::at(file, root.pos),
+                    "missing required field `kind` in the document",
+                )
+                .with_help("add `kind: Agent` or `kind: Defaults`"),
             );
             return None;
         };
@@ -115,8 +167,12 @@ impl Validator {
             None => "use `kind: Agent` or `kind: Defaults`".to_owned(),
         };
         diags.push(
-            Diagnostic::error("unknown-kind", Location::at(file, entry.value.pos), format!("unknown document kind `{text}`"))
-                .with_help(help),
+            Diagnostic::error(
+                "unknown-kind",
+                Location::at(file, entry.value.pos),
+                format!("unknown document kind `{text}`"),
+            )
+            .with_help(help),
         );
         None
     }
@@ -125,7 +181,11 @@ impl Validator {
 /// Builds the typed document. The schema already accepted `json`, so a failure here is a
 /// value the schema cannot express (a float where serde wants an integer); it is still
 /// reported at its position.
-fn deserialize<T: serde::de::DeserializeOwned>(ctx: &Ctx<'_>, json: serde_json::Value, diags: &mut Diagnostics) -> Option<T> {
+fn deserialize<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx<'_>,
+    json: serde_json::Value,
+    diags: &mut Diagnostics,
+) -> Option<T> {
     match serde_path_to_error::deserialize(json) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -152,7 +212,9 @@ fn to_pointer(path: &serde_path_to_error::Path) -> String {
         out.push('/');
         match seg {
             Segment::Seq { index } => out.push_str(&index.to_string()),
-            Segment::Map { key } | Segment::Enum { variant: key } => out.push_str(&rules::escape(key)),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push_str(&rules::escape(key))
+            }
             Segment::Unknown => {}
         }
     }
@@ -162,20 +224,24 @@ fn to_pointer(path: &serde_path_to_error::Path) -> String {
 /// Rule `duplicate-agent-name`: every agent name is unique across all inputs, since each
 /// becomes a Deployment, a PVC and Secrets of the same name.
 pub fn check_unique_names(checked: &[Checked], diags: &mut Diagnostics) {
-    let mut seen: HashMap<&str, (&Arc<str>, &Node)> = HashMap::new();
+    let mut seen: HashMap<&str, &Checked> = HashMap::new();
     for c in checked {
         let Parsed::Agent(a) = &c.doc else { continue };
         let name = a.metadata.name.as_str();
         match seen.get(name) {
             None => {
-                seen.insert(name, (&c.file, &c.root));
+                seen.insert(name, c);
             }
-            Some((first_file, first_root)) => {
-                let first = Location::at(first_file, first_root.locate("/metadata/name"));
-                let here = c.root.find("/metadata/name").map_or(c.root.pos, |n| n.pos);
+            Some(first) => {
+                let first = first.locate("/metadata/name");
+                let here = c.find("/metadata/name").unwrap_or_else(|| c.locate(""));
                 diags.push(
-                    Diagnostic::error("duplicate-agent-name", Location::at(&c.file, here), format!("agent `{name}` is defined twice"))
-                        .with_help(format!("rename one of them; the other is at {first}")),
+                    Diagnostic::error(
+                        "duplicate-agent-name",
+                        here,
+                        format!("agent `{name}` is defined twice"),
+                    )
+                    .with_help(format!("rename one of them; the other is at {first}")),
                 );
             }
         }

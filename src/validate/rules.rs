@@ -27,7 +27,10 @@ impl Ctx<'_> {
 
     /// The position of a value itself (not its key).
     fn value_at(&self, pointer: &str) -> Location {
-        Location::at(self.file, self.root.find(pointer).map_or(self.root.pos, |n| n.pos))
+        Location::at(
+            self.file,
+            self.root.find(pointer).map_or(self.root.pos, |n| n.pos),
+        )
     }
 }
 
@@ -52,11 +55,22 @@ pub fn check_labels(ctx: &Ctx<'_>, labels: &BTreeMap<String, String>, diags: &mu
         let pointer = format!("/metadata/labels/{}", escape(key));
         if key == "app" || key == "agent" {
             diags.push(
-                Diagnostic::error("label", ctx.at(&pointer), format!("label `{key}` is set by gen-agents (it selects the agent's pods)"))
-                    .with_help("use another key, e.g. `team`"),
+                Diagnostic::error(
+                    "label",
+                    ctx.at(&pointer),
+                    format!("label `{key}` is set by gen-agents (it selects the agent's pods)"),
+                )
+                .with_help("use another key, e.g. `team`"),
             );
         } else if let Err(why) = label_key(key) {
-            diags.push(Diagnostic::error("label", ctx.at(&pointer), format!("`{}` is not a valid label key: {why}", clip(key))).with_help("use `name` or `prefix/name`, e.g. `team` or `example.com/team`"));
+            diags.push(
+                Diagnostic::error(
+                    "label",
+                    ctx.at(&pointer),
+                    format!("`{}` is not a valid label key: {why}", clip(key)),
+                )
+                .with_help("use `name` or `prefix/name`, e.g. `team` or `example.com/team`"),
+            );
         } else if !is_label_value(value) {
             diags.push(
                 Diagnostic::error("label", ctx.value_at(&pointer), format!("`{}` is not a valid label value", clip(value)))
@@ -85,7 +99,8 @@ fn is_label_value(v: &str) -> bool {
         || (v.len() <= 63
             && v.starts_with(|c: char| c.is_ascii_alphanumeric())
             && v.ends_with(|c: char| c.is_ascii_alphanumeric())
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
 }
 
 /// Runs every single-document rule on a spec (of an Agent or a Defaults document).
@@ -105,8 +120,12 @@ fn check_replicas(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     if let Some(r) = spec.replicas {
         if !(0..=1000).contains(&r) {
             diags.push(
-                Diagnostic::error("replicas", ctx.value_at("/spec/replicas"), format!("replicas is {r}; it must be between 0 and 1000"))
-                    .with_help("use 0 to park the agent, 1 to run it"),
+                Diagnostic::error(
+                    "replicas",
+                    ctx.value_at("/spec/replicas"),
+                    format!("replicas is {r}; it must be between 0 and 1000"),
+                )
+                .with_help("use 0 to park the agent, 1 to run it"),
             );
         }
     }
@@ -132,8 +151,14 @@ fn check_quantities(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     for (pointer, value) in fields {
         if let Err(why) = parse_quantity(value) {
             diags.push(
-                Diagnostic::error("quantity", ctx.value_at(&pointer), format!("`{value}` is not a Kubernetes quantity: {why}"))
-                    .with_help("write a number with an optional suffix, e.g. `1Gi`, `512Mi`, `500m`, `2`"),
+                Diagnostic::error(
+                    "quantity",
+                    ctx.value_at(&pointer),
+                    format!("`{value}` is not a Kubernetes quantity: {why}"),
+                )
+                .with_help(
+                    "write a number with an optional suffix, e.g. `1Gi`, `512Mi`, `500m`, `2`",
+                ),
             );
         }
     }
@@ -142,7 +167,10 @@ fn check_quantities(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
 /// Rule `version-pin`: pins are exact semantic versions. A typo or a range installs
 /// something else, and `helm lint` accepts any string (see incident 3 in the README).
 fn check_version_pins(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
-    for (field, value) in [("codexVersion", &spec.codex_version), ("commonlyMcpVersion", &spec.commonly_mcp_version)] {
+    for (field, value) in [
+        ("codexVersion", &spec.codex_version),
+        ("commonlyMcpVersion", &spec.commonly_mcp_version),
+    ] {
         let Some(v) = value else { continue };
         if let Err(e) = semver::Version::parse(v) {
             diags.push(
@@ -156,12 +184,21 @@ fn check_version_pins(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
 /// Rule `url`: the platform API and LiteLLM base URLs are http(s) URLs with a host.
 fn check_urls(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     let litellm = spec.litellm.as_ref().and_then(|l| l.base_url.as_ref());
-    for (pointer, value) in [("/spec/apiUrl", spec.api_url.as_ref()), ("/spec/litellm/baseUrl", litellm)] {
+    for (pointer, value) in [
+        ("/spec/apiUrl", spec.api_url.as_ref()),
+        ("/spec/litellm/baseUrl", litellm),
+    ] {
         let Some(v) = value else { continue };
         if let Err(why) = check_http_url(v) {
             diags.push(
-                Diagnostic::error("url", ctx.value_at(pointer), format!("`{v}` is not a usable URL: {why}"))
-                    .with_help("write an http:// or https:// URL with a host, e.g. `http://litellm:4000/v1`"),
+                Diagnostic::error(
+                    "url",
+                    ctx.value_at(pointer),
+                    format!("`{v}` is not a usable URL: {why}"),
+                )
+                .with_help(
+                    "write an http:// or https:// URL with a host, e.g. `http://litellm:4000/v1`",
+                ),
             );
         }
     }
@@ -170,12 +207,15 @@ fn check_urls(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
 /// Rule `git-ref`: the platform CLI ref is handed to `git clone --branch`; refuse anything
 /// git would read as an option or that is not a plain ref name.
 fn check_git_ref(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
-    let Some(r) = &spec.commonly_cli_ref else { return };
+    let Some(r) = &spec.commonly_cli_ref else {
+        return;
+    };
     let ok = !r.is_empty()
         && !r.starts_with(['-', '/', '.'])
         && !r.ends_with(['/', '.'])
         && !r.contains("..")
-        && r.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
+        && r.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
     if !ok {
         diags.push(
             Diagnostic::error("git-ref", ctx.value_at("/spec/commonlyCliRef"), format!("`{r}` is not a plain git branch or tag name"))
@@ -187,7 +227,9 @@ fn check_git_ref(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
 /// Rule `mcp-env-name`: an MCP server's `env` lists variable NAMES. A `NAME=value`, a
 /// `$VAR` or a secret there would be written into the ConfigMap.
 fn check_mcp_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
-    let Some(servers) = &spec.mcp_servers else { return };
+    let Some(servers) = &spec.mcp_servers else {
+        return;
+    };
     for (id, server) in servers {
         if !is_mcp_id(id) {
             diags.push(
@@ -216,8 +258,12 @@ fn check_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     for name in env.keys() {
         if !is_env_name(name) {
             diags.push(
-                Diagnostic::error("env-name", ctx.at(&format!("/spec/env/{}", escape(name))), format!("`{}` is not an environment variable name", clip(name)))
-                    .with_help("use letters, digits and `_`, not starting with a digit"),
+                Diagnostic::error(
+                    "env-name",
+                    ctx.at(&format!("/spec/env/{}", escape(name))),
+                    format!("`{}` is not an environment variable name", clip(name)),
+                )
+                .with_help("use letters, digits and `_`, not starting with a digit"),
             );
         }
     }
@@ -239,8 +285,15 @@ fn check_secret_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
             names.push((format!("{base}/name"), &s.secret_key_ref.name));
             if !is_secret_key(&s.secret_key_ref.key) {
                 diags.push(
-                    Diagnostic::error("secret-name", ctx.value_at(&format!("{base}/key")), format!("`{}` is not a valid Secret key", clip(&s.secret_key_ref.key)))
-                        .with_help("use letters, digits, `-`, `_` and `.`"),
+                    Diagnostic::error(
+                        "secret-name",
+                        ctx.value_at(&format!("{base}/key")),
+                        format!(
+                            "`{}` is not a valid Secret key",
+                            clip(&s.secret_key_ref.key)
+                        ),
+                    )
+                    .with_help("use letters, digits, `-`, `_` and `.`"),
                 );
             }
         }
@@ -248,8 +301,12 @@ fn check_secret_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
     for (pointer, name) in names {
         if let Err(why) = dns_subdomain(name) {
             diags.push(
-                Diagnostic::error("secret-name", ctx.value_at(&pointer), format!("`{}` is not a valid Secret name: {why}", clip(name)))
-                    .with_help("use lowercase letters, digits, `-` and `.`, at most 253 characters"),
+                Diagnostic::error(
+                    "secret-name",
+                    ctx.value_at(&pointer),
+                    format!("`{}` is not a valid Secret name: {why}", clip(name)),
+                )
+                .with_help("use lowercase letters, digits, `-` and `.`, at most 253 characters"),
             );
         }
     }
@@ -306,7 +363,11 @@ pub fn secret_kind(text: &str, is_env_value: bool) -> Option<&'static str> {
     }
     for (prefix, kind) in PREFIXES {
         if let Some(rest) = t.strip_prefix(prefix) {
-            if rest.len() >= 8 && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+            if rest.len() >= 8
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
                 return Some(kind);
             }
         }
@@ -324,11 +385,18 @@ fn looks_random(t: &str) -> bool {
         *counts.entry(c).or_insert(0usize) += 1;
     }
     let n = t.chars().count() as f64;
-    let entropy: f64 = counts.values().map(|&c| {
-        let p = c as f64 / n;
-        -p * p.log2()
-    }).sum();
-    let classes = [t.chars().any(|c| c.is_ascii_lowercase()), t.chars().any(|c| c.is_ascii_uppercase()), t.chars().any(|c| c.is_ascii_digit())];
+    let entropy: f64 = counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
+    let classes = [
+        t.chars().any(|c| c.is_ascii_lowercase()),
+        t.chars().any(|c| c.is_ascii_uppercase()),
+        t.chars().any(|c| c.is_ascii_digit()),
+    ];
     entropy >= 4.0 && classes.iter().filter(|b| **b).count() >= 2
 }
 
@@ -353,7 +421,10 @@ pub fn dns_label(s: &str) -> Result<(), &'static str> {
     if s.len() > 63 {
         return Err("it is longer than 63 characters");
     }
-    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return Err("only lowercase letters, digits and `-` are allowed");
     }
     if s.starts_with('-') || s.ends_with('-') {
@@ -373,16 +444,24 @@ pub fn dns_subdomain(s: &str) -> Result<(), &'static str> {
 /// `[A-Za-z_][A-Za-z0-9_]*`.
 pub fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_mcp_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn is_secret_key(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    !s.is_empty()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn check_http_url(s: &str) -> Result<(), &'static str> {
@@ -394,7 +473,9 @@ fn check_http_url(s: &str) -> Result<(), &'static str> {
     if host.is_empty() {
         return Err("it has no host");
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control() || "\"'`{}<>\\^|".contains(c)) {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"'`{}<>\\^|".contains(c))
+    {
         return Err("it contains spaces, quotes or other characters URLs do not allow");
     }
     Ok(())
@@ -402,7 +483,9 @@ fn check_http_url(s: &str) -> Result<(), &'static str> {
 
 /// Parses a Kubernetes quantity (`<number><suffix>`), e.g. `1Gi`, `500m`, `1.5`, `1e3`.
 pub fn parse_quantity(s: &str) -> Result<(), &'static str> {
-    const SUFFIXES: [&str; 13] = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T"];
+    const SUFFIXES: [&str; 13] = [
+        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T",
+    ];
     let body = s.strip_prefix('+').unwrap_or(s);
     if body.starts_with('-') {
         return Err("it is negative");
@@ -453,26 +536,50 @@ mod tests {
     #[test]
     fn quantity_fires_on_bad_units_and_passes_good_ones() {
         assert_eq!(run("spec: {storage: 1GB}", check_quantities), ["quantity"]);
-        assert_eq!(run("spec: {resources: {limits: {cpu: fast}}}", check_quantities), ["quantity"]);
-        assert!(run("spec: {storage: 1Gi, resources: {requests: {cpu: 50m, memory: '1e3'}}}", check_quantities).is_empty());
+        assert_eq!(
+            run("spec: {resources: {limits: {cpu: fast}}}", check_quantities),
+            ["quantity"]
+        );
+        assert!(run(
+            "spec: {storage: 1Gi, resources: {requests: {cpu: 50m, memory: '1e3'}}}",
+            check_quantities
+        )
+        .is_empty());
     }
 
     #[test]
     fn version_pin_fires_on_ranges_and_passes_exact_versions() {
-        assert_eq!(run("spec: {codexVersion: ^0.169}", check_version_pins), ["version-pin"]);
-        assert_eq!(run("spec: {commonlyMcpVersion: v0.1.9}", check_version_pins), ["version-pin"]);
-        assert!(run("spec: {codexVersion: 0.169.0, commonlyMcpVersion: 0.1.10-rc.1}", check_version_pins).is_empty());
+        assert_eq!(
+            run("spec: {codexVersion: ^0.169}", check_version_pins),
+            ["version-pin"]
+        );
+        assert_eq!(
+            run("spec: {commonlyMcpVersion: v0.1.9}", check_version_pins),
+            ["version-pin"]
+        );
+        assert!(run(
+            "spec: {codexVersion: 0.169.0, commonlyMcpVersion: 0.1.10-rc.1}",
+            check_version_pins
+        )
+        .is_empty());
     }
 
     #[test]
     fn url_fires_without_scheme_and_passes_http() {
         assert_eq!(run("spec: {apiUrl: backend:5000}", check_urls), ["url"]);
-        assert!(run("spec: {apiUrl: 'http://backend:5000', litellm: {baseUrl: 'https://l/v1'}}", check_urls).is_empty());
+        assert!(run(
+            "spec: {apiUrl: 'http://backend:5000', litellm: {baseUrl: 'https://l/v1'}}",
+            check_urls
+        )
+        .is_empty());
     }
 
     #[test]
     fn git_ref_fires_on_option_like_refs() {
-        assert_eq!(run("spec: {commonlyCliRef: --upload-pack=x}", check_git_ref), ["git-ref"]);
+        assert_eq!(
+            run("spec: {commonlyCliRef: --upload-pack=x}", check_git_ref),
+            ["git-ref"]
+        );
         assert!(run("spec: {commonlyCliRef: release/v1.2}", check_git_ref).is_empty());
     }
 
@@ -480,24 +587,44 @@ mod tests {
     fn mcp_env_name_fires_on_assignments_and_passes_names() {
         let bad = "spec: {mcpServers: {c: {command: x, env: ['TOKEN=abc']}}}";
         assert_eq!(run(bad, check_mcp_env_names), ["mcp-env-name"]);
-        assert!(run("spec: {mcpServers: {c: {command: x, env: [COMMONLY_API_URL]}}}", check_mcp_env_names).is_empty());
+        assert!(run(
+            "spec: {mcpServers: {c: {command: x, env: [COMMONLY_API_URL]}}}",
+            check_mcp_env_names
+        )
+        .is_empty());
     }
 
     #[test]
     fn mcp_server_id_fires_on_dots() {
-        assert_eq!(run("spec: {mcpServers: {a.b: {command: x, env: []}}}", check_mcp_env_names), ["mcp-server-id"]);
+        assert_eq!(
+            run(
+                "spec: {mcpServers: {a.b: {command: x, env: []}}}",
+                check_mcp_env_names
+            ),
+            ["mcp-server-id"]
+        );
     }
 
     #[test]
     fn env_name_fires_on_dashes() {
-        assert_eq!(run("spec: {env: {MY-VAR: x}}", check_env_names), ["env-name"]);
+        assert_eq!(
+            run("spec: {env: {MY-VAR: x}}", check_env_names),
+            ["env-name"]
+        );
         assert!(run("spec: {env: {MY_VAR: x}}", check_env_names).is_empty());
     }
 
     #[test]
     fn secret_name_fires_on_uppercase() {
-        assert_eq!(run("spec: {tokenSecret: Bad_Name}", check_secret_names), ["secret-name"]);
-        assert!(run("spec: {tokenSecret: cody-token, env: {A: {secretKeyRef: {name: s, key: K.x}}}}", check_secret_names).is_empty());
+        assert_eq!(
+            run("spec: {tokenSecret: Bad_Name}", check_secret_names),
+            ["secret-name"]
+        );
+        assert!(run(
+            "spec: {tokenSecret: cody-token, env: {A: {secretKeyRef: {name: s, key: K.x}}}}",
+            check_secret_names
+        )
+        .is_empty());
     }
 
     #[test]
@@ -518,8 +645,16 @@ mod tests {
             let file: Arc<str> = Arc::from("t.yaml");
             let mut d = Diagnostics::default();
             let docs = read_documents(&file, yaml, &mut d);
-            let labels: BTreeMap<String, String> = serde_json::from_value(docs[0].root.get("labels").unwrap().to_json()).unwrap();
-            check_labels(&Ctx { file: &file, root: &docs[0].root }, &labels, &mut d);
+            let labels: BTreeMap<String, String> =
+                serde_json::from_value(docs[0].root.get("labels").unwrap().to_json()).unwrap();
+            check_labels(
+                &Ctx {
+                    file: &file,
+                    root: &docs[0].root,
+                },
+                &labels,
+                &mut d,
+            );
             d.sorted().len()
         };
         assert_eq!(check("labels: {app: x}"), 1);

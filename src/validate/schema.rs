@@ -32,7 +32,13 @@ impl KindValidator {
     }
 
     /// Checks `json` (read from `root` in `file`); returns true when it is valid.
-    pub fn check(&self, file: &Arc<str>, root: &Node, json: &Value, diags: &mut Diagnostics) -> bool {
+    pub fn check(
+        &self,
+        file: &Arc<str>,
+        root: &Node,
+        json: &Value,
+        diags: &mut Diagnostics,
+    ) -> bool {
         if self.validator.is_valid(json) {
             return true;
         }
@@ -42,7 +48,13 @@ impl KindValidator {
         false
     }
 
-    fn report(&self, file: &Arc<str>, root: &Node, error: &ValidationError<'_>, diags: &mut Diagnostics) {
+    fn report(
+        &self,
+        file: &Arc<str>,
+        root: &Node,
+        error: &ValidationError<'_>,
+        diags: &mut Diagnostics,
+    ) {
         let pointer = error.instance_path().as_str();
         let at = |p: &str| Location::at(file, root.locate(p));
         let field = pretty_path(pointer);
@@ -50,7 +62,8 @@ impl KindValidator {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let known = self.known_properties(error.schema_path().as_str());
                 for key in unexpected {
-                    let key_ptr = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    let key_ptr =
+                        format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                     diags.push(
                         Diagnostic::error(
                             "schema-unknown-key",
@@ -67,20 +80,36 @@ impl KindValidator {
                     Diagnostic::error(
                         "schema-required",
                         at(pointer),
-                        format!("missing required field `{name}` in {}", describe_parent(&field)),
+                        format!(
+                            "missing required field `{name}` in {}",
+                            describe_parent(&field)
+                        ),
                     )
                     .with_help(required_help(pointer, name)),
                 );
             }
-            ValidationErrorKind::Type { kind } => report_wrong_type(file, root, pointer, &expected_types(kind), diags),
+            ValidationErrorKind::Type { kind } => {
+                report_wrong_type(file, root, pointer, &expected_types(kind), diags)
+            }
             ValidationErrorKind::Enum { options } => {
-                let allowed: Vec<String> = options.as_array().map(|a| a.iter().map(value_text).collect()).unwrap_or_default();
+                let allowed: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(value_text).collect())
+                    .unwrap_or_default();
                 report_not_allowed(file, root, pointer, error.instance(), &allowed, diags);
             }
             ValidationErrorKind::Constant { expected_value } => {
-                report_not_allowed(file, root, pointer, error.instance(), &[value_text(expected_value)], diags);
+                report_not_allowed(
+                    file,
+                    root,
+                    pointer,
+                    error.instance(),
+                    &[value_text(expected_value)],
+                    diags,
+                );
             }
-            ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => {
                 if let Some(allowed) = all_consts(context) {
                     report_not_allowed(file, root, pointer, error.instance(), &allowed, diags);
                     return;
@@ -112,19 +141,26 @@ impl KindValidator {
 
     /// The property names the schema at `schema_path` (ending in `/additionalProperties`) knows.
     fn known_properties(&self, schema_path: &str) -> Vec<String> {
-        let base = schema_path.strip_suffix("/additionalProperties").unwrap_or(schema_path);
+        let base = schema_path
+            .strip_suffix("/additionalProperties")
+            .unwrap_or(schema_path);
         let mut node = &self.schema;
         let mut pointer = String::new();
         for segment in base.split('/').skip(1) {
             if segment == "$ref" {
                 let target = node.get("$ref").and_then(Value::as_str).unwrap_or_default();
-                node = self.schema.pointer(target.trim_start_matches('#')).unwrap_or(&Value::Null);
+                node = self
+                    .schema
+                    .pointer(target.trim_start_matches('#'))
+                    .unwrap_or(&Value::Null);
                 pointer.clear();
                 continue;
             }
             pointer.push('/');
             pointer.push_str(segment);
-            node = node.get(segment.replace("~1", "/").replace("~0", "~")).unwrap_or(&Value::Null);
+            node = node
+                .get(segment.replace("~1", "/").replace("~0", "~"))
+                .unwrap_or(&Value::Null);
         }
         node.get("properties")
             .and_then(Value::as_object)
@@ -133,23 +169,43 @@ impl KindValidator {
     }
 }
 
-fn report_wrong_type(file: &Arc<str>, root: &Node, pointer: &str, expected: &str, diags: &mut Diagnostics) {
+fn report_wrong_type(
+    file: &Arc<str>,
+    root: &Node,
+    pointer: &str,
+    expected: &str,
+    diags: &mut Diagnostics,
+) {
     let node = root.find(pointer);
     let found = node.map_or_else(|| "something else".to_owned(), describe_node);
     diags.push(
         Diagnostic::error(
             "schema-type",
             Location::at(file, node.map_or(root.pos, |n| n.pos)),
-            format!("`{}` must be {expected}, found {found}", pretty_path(pointer)),
+            format!(
+                "`{}` must be {expected}, found {found}",
+                pretty_path(pointer)
+            ),
         )
         .with_help(type_help(node, expected)),
     );
 }
 
-fn report_not_allowed(file: &Arc<str>, root: &Node, pointer: &str, instance: &Value, allowed: &[String], diags: &mut Diagnostics) {
+fn report_not_allowed(
+    file: &Arc<str>,
+    root: &Node,
+    pointer: &str,
+    instance: &Value,
+    allowed: &[String],
+    diags: &mut Diagnostics,
+) {
     let got = value_text(instance);
     let node = root.find(pointer);
-    let listed = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+    let listed = allowed
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut help = format!("use one of: {listed}");
     if let Some(s) = did_you_mean(&got, allowed.iter().map(String::as_str)) {
         help = format!("did you mean `{s}`? ({help})");
@@ -161,7 +217,10 @@ fn report_not_allowed(file: &Arc<str>, root: &Node, pointer: &str, instance: &Va
         Diagnostic::error(
             "schema-enum",
             Location::at(file, node.map_or(root.pos, |n| n.pos)),
-            format!("`{}` is `{got}`, which is not allowed", pretty_path(pointer)),
+            format!(
+                "`{}` is `{got}`, which is not allowed",
+                pretty_path(pointer)
+            ),
         )
         .with_help(help),
     );
@@ -173,7 +232,9 @@ fn all_consts(context: &[Vec<ValidationError<'_>>]) -> Option<Vec<String>> {
         .iter()
         .map(|branch| match branch.as_slice() {
             [e] => match e.kind() {
-                ValidationErrorKind::Constant { expected_value } => Some(value_text(expected_value)),
+                ValidationErrorKind::Constant { expected_value } => {
+                    Some(value_text(expected_value))
+                }
                 _ => None,
             },
             _ => None,
@@ -262,7 +323,10 @@ fn required_help(pointer: &str, name: &str) -> String {
 
 fn type_help(node: Option<&Node>, expected: &str) -> String {
     match node.and_then(|n| n.plain.as_deref()) {
-        Some("") => "an empty value is null in YAML; write a value, or remove the line to use the default".to_owned(),
+        Some("") => {
+            "an empty value is null in YAML; write a value, or remove the line to use the default"
+                .to_owned()
+        }
         Some(plain) if expected.contains("string") => format!(
             "YAML reads the unquoted `{plain}` as {}; quote it to keep it as text: \"{plain}\"",
             node.map_or_else(String::new, describe_node)
@@ -293,7 +357,10 @@ fn describe_node(node: &Node) -> String {
         YamlValue::Bool(b) => format!("the boolean {b}"),
         YamlValue::Int(i) => format!("the integer {i}"),
         YamlValue::Float(f) => format!("the number {f}"),
-        YamlValue::Str(s) => format!("the string {}", serde_json::to_string(s).unwrap_or_default()),
+        YamlValue::Str(s) => format!(
+            "the string {}",
+            serde_json::to_string(s).unwrap_or_default()
+        ),
         YamlValue::Seq(_) => "a list".to_owned(),
         YamlValue::Map(_) => "a mapping".to_owned(),
     }
@@ -309,7 +376,12 @@ fn value_text(v: &Value) -> String {
 /// The closest of `candidates` to `got`, if close enough to be a likely typo.
 pub fn did_you_mean<'a>(got: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
-        .map(|c| (strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -321,7 +393,10 @@ mod tests {
 
     #[test]
     fn pretty_paths_read_like_yaml() {
-        assert_eq!(pretty_path("/spec/mcpServers/a~1b/args/1"), "spec.mcpServers.a/b.args[1]");
+        assert_eq!(
+            pretty_path("/spec/mcpServers/a~1b/args/1"),
+            "spec.mcpServers.a/b.args[1]"
+        );
         assert_eq!(pretty_path(""), "");
     }
 

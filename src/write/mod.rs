@@ -14,7 +14,9 @@ pub fn write_atomic(dir: &Path, artifacts: &Artifacts) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut staged = Vec::new();
     for (name, content) in artifacts.files() {
-        let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).tempfile_in(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .tempfile_in(dir)?;
         tmp.write_all(content.as_bytes())?;
         tmp.as_file().sync_all()?;
         staged.push((tmp, dir.join(name)));
@@ -50,7 +52,10 @@ pub fn check(dir: &Path, artifacts: &Artifacts) -> std::io::Result<Vec<Stale>> {
             let diff = similar::TextDiff::from_lines(current.as_str(), fresh)
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("{shown} (on disk)"), &format!("{shown} (rendered)"))
+                .header(
+                    &format!("{shown} (on disk)"),
+                    &format!("{shown} (rendered)"),
+                )
                 .to_string();
             stale.push(Stale { name, diff });
         }
@@ -63,7 +68,11 @@ mod tests {
     use super::*;
 
     fn artifacts(v: &str) -> Artifacts {
-        Artifacts { values: v.into(), configmaps: "c\n".into(), secrets: "s\n".into() }
+        Artifacts {
+            values: v.into(),
+            configmaps: "c\n".into(),
+            secrets: "s\n".into(),
+        }
     }
 
     #[test]
@@ -81,7 +90,10 @@ mod tests {
     fn no_temporary_files_are_left_behind() {
         let dir = tempfile::tempdir().unwrap();
         write_atomic(dir.path(), &artifacts("a\n")).unwrap();
-        let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         names.sort();
         assert_eq!(names, ["configmaps.yaml", "secrets.yaml", "values.yaml"]);
     }
