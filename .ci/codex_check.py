@@ -33,6 +33,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import socketserver
 import struct
@@ -50,6 +51,8 @@ import yaml
 TEST_KEY = "sk-test"
 IGNORED_MARKERS = ("unrecognized configuration setting", "is ignored")
 TIMEOUT = 60
+# The Responses API's reasoning.effort values (codex does not check them).
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 
 # --- loopback-only sandbox ----------------------------------------------------
@@ -120,6 +123,7 @@ class FakeResponses(http.server.BaseHTTPRequestHandler):
             "authorization": self.headers.get("authorization"),
             "model": (body or {}).get("model"),
             "stream": (body or {}).get("stream"),
+            "reasoning": (body or {}).get("reasoning"),
         })
 
     def do_HEAD(self) -> None:  # noqa: N802 (http.server naming)
@@ -232,12 +236,17 @@ class Checker:
 
     def run(self, argv: list[str], env: dict[str, str], cwd: str) -> tuple[int, str, str, float]:
         start = time.monotonic()
+        # Own process group: on timeout, kill the npm wrapper *and* the native
+        # codex binary it spawned.
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            proc = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=TIMEOUT)
-            rc, out, err = proc.returncode, proc.stdout, proc.stderr
-        except subprocess.TimeoutExpired as exc:
-            rc, out, err = 124, str(exc.stdout or ""), f"timed out after {TIMEOUT}s"
+            out, err = proc.communicate(timeout=TIMEOUT)
+            rc = proc.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+            rc, err = 124, f"timed out after {TIMEOUT}s"
         return rc, out, err, time.monotonic() - start
 
     def doctor(self, cm: str, toml_text: str) -> None:
@@ -300,13 +309,21 @@ class Checker:
                 problems.append(f"authorization {req['authorization']!r}, expected the env_key variable's value")
             if req["model"] != cfg.get("model"):
                 problems.append(f"request model {req['model']!r}, config model {cfg.get('model')!r}")
+            # codex passes model_reasoning_effort upstream unchecked, even
+            # with --strict-config; LiteLLM/OpenAI would then reject the call.
+            effort = (req["reasoning"] or {}).get("effort") if isinstance(req["reasoning"], dict) else None
+            if "model_reasoning_effort" in cfg and effort != cfg["model_reasoning_effort"]:
+                problems.append(f"request reasoning.effort {effort!r}, config {cfg['model_reasoning_effort']!r}")
+            if effort is not None and effort not in REASONING_EFFORTS:
+                problems.append(f"reasoning.effort {effort!r} is not one of {', '.join(REASONING_EFFORTS)}")
         if rc == 0 and '"pong"' not in out:
             problems.append("no agent message `pong` in the JSONL events")
         if problems:
             self.report(False, what, "; ".join(dict.fromkeys(problems)) + f" ({secs:.1f}s)")
         else:
+            effort = (posts[0]["reasoning"] or {}).get("effort") if isinstance(posts[0]["reasoning"], dict) else None
             self.report(True, what, f"POST {posts[0]['path']} model={posts[0]['model']} "
-                                    f"({len(posts)} request(s), {secs:.1f}s)")
+                                    f"effort={effort} ({len(posts)} request(s), {secs:.1f}s)")
 
 
 def main() -> int:

@@ -9,9 +9,10 @@ needs, driving the real Helm engine:
       values.schema.json (if any), the chart is rendered offline, and the
       manifests are printed as `---` / `# Source: <template>` documents in
       Helm's install order. `-f -` reads values from stdin.
-  helm.py lint CHART [-f VALUES]... [-n NAMESPACE] [--no-strict]
+  helm.py lint CHART [-f VALUES]... [-n NAMESPACE] [--kube-version V] [--no-strict]
       Like `helm lint --strict` (warnings fail); prints the findings as the
-      CLI does.
+      CLI does. Pass --kube-version: the default capabilities are v1.20, too
+      old for any API-removal warning.
 
 Exit status: 0 on success, 1 with Helm's error on stderr otherwise, 2 on a
 usage error. Run it with the tools venv's python (see install-tools.sh).
@@ -138,7 +139,10 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     values = read_values(args.values)
-    report = helm.lint(args.chart, values, strict=args.strict, namespace=args.namespace)
+    # Without kube_version the SDK lints against its default capabilities
+    # (Kubernetes v1.20), where no API removal is flagged yet.
+    report = helm.lint(args.chart, values, strict=args.strict, namespace=args.namespace,
+                       kube_version=args.kube_version)
     print(f"==> Linting {args.chart}")
     for msg in report.get("messages", []):
         sev = SEVERITY.get(msg.get("severity", 0), "UNKNOWN")
@@ -165,6 +169,8 @@ def main(argv: list[str]) -> int:
     lint.add_argument("chart")
     lint.add_argument("--no-strict", dest="strict", action="store_false",
                       help="warnings do not fail (strict is the default)")
+    lint.add_argument("--kube-version", default=None,
+                      help="Kubernetes version for capabilities and deprecation checks, e.g. v1.37.0")
     for p in (tpl, lint):
         p.add_argument("-f", "--values", action="append", default=[],
                        help="values YAML file ('-' for stdin); repeatable")

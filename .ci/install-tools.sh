@@ -16,7 +16,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=.ci/tool-versions.sh
+# shellcheck source=tool-versions.sh source-path=SCRIPTDIR
 . "$here/tool-versions.sh"
 
 TOOLS="${GEN_AGENTS_TOOLS:-$HOME/.cache/gen-agents-tools}"
@@ -25,8 +25,23 @@ PYTHON="${GEN_AGENTS_PYTHON:-python3}"
 log() { printf 'install-tools: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# The codex checks run in a loopback-only network namespace (unshare, ip) and the
+# install takes a lock (flock): bring those in from Debian's packages when absent.
+system_tools() {
+  local missing=()
+  command -v unshare >/dev/null && command -v flock >/dev/null || missing+=(util-linux)
+  command -v ip >/dev/null || missing+=(iproute2)
+  ((${#missing[@]})) || return 0
+  [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null \
+    || die "missing ${missing[*]} and cannot apt-get install them here"
+  log "installing ${missing[*]} (apt)"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
 command -v "$PYTHON" >/dev/null || die "$PYTHON not found (need Python >= 3.10 with venv)"
 command -v npm >/dev/null || die "npm not found (need node + npm)"
+system_tools
 mkdir -p "$TOOLS"
 
 # Two CI jobs sharing one cache must not build the same venv at once.

@@ -70,10 +70,12 @@ def main(rendered_path: str, cm_path: str, secrets_path: str) -> int:
             if files is None:
                 continue
             vol = volumes.get(mounts.get(env.get("GEN_AGENTS_RUNTIME_DIR", {}).get("value", ""), ""), {})
-            cm = cms.get((vol.get("configMap") or {}).get("name", ""))
-            if cm is None:
-                problems.append(f"{name}/{container['name']}: no ConfigMap mounted at GEN_AGENTS_RUNTIME_DIR")
+            if "configMap" not in vol:
+                problems.append(f"{name}/{container['name']}: no ConfigMap volume mounted at GEN_AGENTS_RUNTIME_DIR")
                 continue
+            cm = cms.get(vol["configMap"]["name"])
+            if cm is None:
+                continue  # reported above with the volume
             for f in json.loads(files):
                 if f["key"] not in keys_of(cm):
                     problems.append(f"{name}: ConfigMap {cm['metadata']['name']!r} has no key {f['key']!r} "

@@ -142,13 +142,14 @@ impl Defaults {
     /// Where `pointer` (under `/spec`) is set for an agent: in its own document if there,
     /// else in the highest defaults layer that sets it, else at the agent's name.
     pub fn locate(&self, agent: &Checked, pointer: &str) -> Location {
+        // `Node::locate` points at a field's key, where a reader looks for "this field".
         let root = agent.root();
-        if let Some(n) = root.find(pointer) {
-            return Location::at(&agent.file, n.pos);
+        if root.find(pointer).is_some() {
+            return Location::at(&agent.file, root.locate(pointer));
         }
         for l in self.layers.iter().rev() {
-            if let Some(n) = l.root.find(pointer) {
-                return Location::at(&l.file, n.pos);
+            if l.root.find(pointer).is_some() {
+                return Location::at(&l.file, l.root.locate(pointer));
             }
         }
         Location::at(&agent.file, root.locate("/metadata/name"))

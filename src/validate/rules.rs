@@ -256,14 +256,21 @@ fn check_mcp_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics)
 fn check_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     let Some(env) = &spec.env else { return };
     for name in env.keys() {
+        let at = ctx.at(&format!("/spec/env/{}", escape(name)));
         if !is_env_name(name) {
             diags.push(
                 Diagnostic::error(
                     "env-name",
-                    ctx.at(&format!("/spec/env/{}", escape(name))),
+                    at,
                     format!("`{}` is not an environment variable name", clip(name)),
                 )
                 .with_help("use letters, digits and `_`, not starting with a digit"),
+            );
+        } else if name.starts_with("GEN_AGENTS_") {
+            // The chart's boot step reads its own inputs from GEN_AGENTS_* variables.
+            diags.push(
+                Diagnostic::error("env-reserved", at, format!("`{name}` uses the `GEN_AGENTS_` prefix, which the chart reserves for its boot step"))
+                    .with_help("rename the variable"),
             );
         }
     }

@@ -1,0 +1,232 @@
+//! Proof against the real consumers: Helm v4's engine renders the chart with our values,
+//! kubernetes-validate checks every manifest against pinned Kubernetes schemas, and the
+//! real codex CLI loads every generated config.toml (all driven by `.ci/consumers.sh`).
+//!
+//! The tools are installed, pinned, by `.ci/install-tools.sh`. Without them these tests
+//! fail when `CI` or `GEN_AGENTS_REQUIRE_CONSUMERS` is set (as `.ci/test` does), and are
+//! skipped with a message otherwise, so `cargo test` still works on a bare machine.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tools() -> PathBuf {
+    std::env::var_os("GEN_AGENTS_TOOLS").map_or_else(
+        || PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/gen-agents-tools"),
+        PathBuf::from,
+    )
+}
+
+fn python() -> PathBuf {
+    tools().join("venv/bin/python")
+}
+
+/// True when the pinned tools are installed; panics when they must be and are not.
+fn tools_present() -> bool {
+    let present = python().is_file() && tools().join("codex/node_modules/.bin/codex").exists();
+    let required = std::env::var_os("CI").is_some()
+        || std::env::var_os("GEN_AGENTS_REQUIRE_CONSUMERS").is_some();
+    assert!(
+        present || !required,
+        "the consumer tools are not installed in {}: run .ci/install-tools.sh",
+        tools().display()
+    );
+    if !present {
+        eprintln!(
+            "skipped: consumer tools not installed (run .ci/install-tools.sh, or `bash .ci/test`)"
+        );
+    }
+    present
+}
+
+fn gen_agents(args: &[&str]) -> Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_gen-agents"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "gen-agents {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn render_examples() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    gen_agents(&[
+        "render",
+        "examples/",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    dir
+}
+
+fn consumers(out: &Path) -> (bool, String) {
+    let o = Command::new("bash")
+        .arg(root().join(".ci/consumers.sh"))
+        .arg(out)
+        .env("CI", "true")
+        .env("GEN_AGENTS_TOOLS", tools())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.success(), text)
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from} not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn the_examples_pass_every_consumer() {
+    if !tools_present() {
+        return;
+    }
+    let out = render_examples();
+    let (ok, text) = consumers(out.path());
+    assert!(ok, "{text}");
+    for check in [
+        "helm lint --strict",
+        "helm template",
+        "kubernetes-validate --strict",
+        "codex doctor config.load [cloud-codex-cody-config]",
+        "codex exec --strict-config [cloud-codex-reviewer-config]",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("PASS ") && l.contains(check)),
+            "no PASS for {check}:\n{text}"
+        );
+    }
+    assert!(!text.contains("FAIL ") && !text.contains("SKIP "), "{text}");
+}
+
+#[test]
+fn the_readme_pipe_renders_deployments_for_the_fleet() {
+    if !tools_present() {
+        return;
+    }
+    let values = gen_agents(&["render", "examples/"]).stdout;
+    let mut helm = Command::new(python())
+        .current_dir(root())
+        .args([
+            ".ci/helm.py",
+            "template",
+            "fleet",
+            "chart/agent-fleet",
+            "-f",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    helm.stdin.take().unwrap().write_all(&values).unwrap();
+    let o = helm.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifests = String::from_utf8(o.stdout).unwrap();
+    let docs: Vec<&str> = manifests.split("\n---").collect();
+    let deployment = |name: &str| {
+        docs.iter()
+            .find(|d| {
+                d.contains("kind: Deployment")
+                    && d.contains(&format!("name: \"cloud-codex-{name}\""))
+            })
+            .copied()
+            .unwrap_or_else(|| panic!("no Deployment for {name}:\n{manifests}"))
+    };
+    assert!(
+        docs.iter()
+            .filter(|d| d.contains("kind: Deployment"))
+            .count()
+            >= 3
+    );
+    assert!(deployment("cody").contains("replicas: 0"), "cody is parked");
+    assert!(deployment("reviewer").contains("replicas: 1"));
+    for name in ["cody", "reviewer", "triage", "docs-writer"] {
+        let d = deployment(name);
+        assert!(
+            d.contains("type: Recreate")
+                && d.contains("checksum/config:")
+                && d.contains("LITELLM_API_KEY"),
+            "{d}"
+        );
+    }
+    // The reviewer's runtime config, which the Deployment mounts, has two MCP servers.
+    let out = render_examples();
+    let cms = std::fs::read_to_string(out.path().join("configmaps.yaml")).unwrap();
+    let reviewer = cms
+        .split("\n---")
+        .find(|d| d.contains("name: cloud-codex-reviewer-config"))
+        .unwrap();
+    assert!(
+        reviewer.contains("[mcp_servers.commonly]") && reviewer.contains("[mcp_servers.github]"),
+        "{reviewer}"
+    );
+}
+
+#[test]
+fn a_config_codex_refuses_fails_the_check() {
+    if !tools_present() {
+        return;
+    }
+    let out = render_examples();
+    edit(
+        &out.path().join("configmaps.yaml"),
+        "wire_api = \"responses\"",
+        "wire_api = \"chat\"",
+    );
+    let (ok, text) = consumers(out.path());
+    assert!(!ok, "{text}");
+    assert!(text.lines().any(|l| l.starts_with("FAIL codex")), "{text}");
+}
+
+#[test]
+fn a_manifest_the_kubernetes_schema_rejects_fails_the_check() {
+    if !tools_present() {
+        return;
+    }
+    let out = render_examples();
+    edit(
+        &out.path().join("secrets.yaml"),
+        "stringData:",
+        "stringdata:",
+    );
+    let (ok, text) = consumers(out.path());
+    assert!(!ok, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL kubernetes-validate") && l.contains("secrets.yaml")),
+        "{text}"
+    );
+}
+
+#[test]
+fn values_that_drift_from_the_chart_fail_the_check() {
+    if !tools_present() {
+        return;
+    }
+    let out = render_examples();
+    edit(
+        &out.path().join("values.yaml"),
+        "    resourceName:",
+        "    resourcename:",
+    );
+    let (ok, text) = consumers(out.path());
+    assert!(!ok, "{text}");
+    assert!(text.lines().any(|l| l.starts_with("FAIL helm")), "{text}");
+}
