@@ -12,8 +12,8 @@
 //! assert!(!diags.has_errors());
 //! let templates = gen_agents::render::Templates::load(None, &mut diags);
 //! let mode = gen_agents::render::SecretsMode::Stubs;
-//! let out = gen_agents::render_fleet(&fleet, &templates, &mode, &mut diags).unwrap();
-//! assert!(out.values.contains("cloud-codex-cody"));
+//! let out = gen_agents::render_fleet(fleet, &templates, &mode, &mut diags).unwrap();
+//! assert!(out.values.text().contains("cloud-codex-cody"));
 //! ```
 
 pub mod diag;
@@ -137,7 +137,7 @@ pub fn check_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> usize {
 /// Resolves and renders every agent (in parallel, each agent's pieces parsed back as they
 /// are made), then assembles and checks the three artifacts.
 pub fn render_fleet(
-    fleet: &Fleet,
+    fleet: Fleet,
     templates: &Templates,
     mode: &SecretsMode,
     diags: &mut Diagnostics,
@@ -158,6 +158,8 @@ pub fn render_fleet(
             worker.agent(&agent, &rt, d)
         },
     );
+    // The specs are no longer needed: free them before the files are assembled.
+    drop(fleet);
     if diags.has_errors() {
         return None;
     }

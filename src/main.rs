@@ -95,7 +95,7 @@ fn render(args: &RenderArgs) -> ExitCode {
         },
         _ => SecretsMode::Stubs,
     };
-    let artifacts = gen_agents::render_fleet(&fleet, &templates, &mode, &mut diags);
+    let artifacts = gen_agents::render_fleet(fleet, &templates, &mode, &mut diags);
     let failed = diags.has_errors();
     report(diags, format, false);
     let Some(artifacts) = artifacts.filter(|_| !failed) else {
@@ -126,7 +126,12 @@ fn render(args: &RenderArgs) -> ExitCode {
             }
         };
     }
-    match std::io::stdout().write_all(artifacts.values.as_bytes()) {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match artifacts
+        .values
+        .write_to(&mut out)
+        .and_then(|()| out.flush())
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(FAILURE),
         Err(e) => {

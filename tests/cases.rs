@@ -22,7 +22,7 @@ pub fn render_all(inputs: &[String]) -> Result<String, String> {
     let mut diags = Diagnostics::default();
     let fleet = gen_agents::load_fleet(inputs, &[], &mut diags).map_err(|e| e.to_string())?;
     let templates = Templates::load(None, &mut diags);
-    let artifacts = gen_agents::render_fleet(&fleet, &templates, &SecretsMode::Stubs, &mut diags);
+    let artifacts = gen_agents::render_fleet(fleet, &templates, &SecretsMode::Stubs, &mut diags);
     if diags.has_errors() {
         return Err(diag::render(&diags.sorted(), Format::Human));
     }
@@ -30,7 +30,7 @@ pub fn render_all(inputs: &[String]) -> Result<String, String> {
     Ok(artifacts
         .files()
         .iter()
-        .map(|(name, text)| format!("### {name}\n{text}"))
+        .map(|(name, text)| format!("### {name}\n{}", text.text()))
         .collect::<Vec<_>>()
         .join("\n"))
 }

@@ -83,25 +83,25 @@ proptest! {
         let fleet = gen_agents::load_fleet(&[path.to_string_lossy().into_owned()], &[], &mut diags).unwrap();
         prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
         let templates = Templates::load(None, &mut diags);
-        let out = gen_agents::render_fleet(&fleet, &templates, &SecretsMode::Stubs, &mut diags);
+        let out = gen_agents::render_fleet(fleet, &templates, &SecretsMode::Stubs, &mut diags);
         prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
         let out = out.unwrap();
 
-        let values = &read_yaml(&out.values)[0]["agents"]["prop"];
+        let values = &read_yaml(&out.values.text())[0]["agents"]["prop"];
         let env = |name: &str| values["env"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()["value"].clone();
         prop_assert_eq!(env("FREE"), json!(value));
         prop_assert_eq!(env("COMMONLY_POD_ID"), json!(pod));
         prop_assert_eq!(env("COMMONLY_AGENT_INSTANCE_ID"), json!(pod));
         prop_assert_eq!(&values["image"], &json!(image));
 
-        let cms = read_yaml(&out.configmaps);
+        let cms = read_yaml(&out.configmaps.text());
         let toml_text = cms[0]["data"]["config.toml"].as_str().unwrap();
         let config: CodexConfig = toml::from_str(toml_text).unwrap();
         prop_assert_eq!(&config.model, &model);
         prop_assert_eq!(&config.mcp_servers["m"].command, &arg);
         prop_assert_eq!(&config.mcp_servers["m"].args, &vec![arg.clone(), value.clone(), String::new()]);
 
-        for s in read_yaml(&out.secrets) {
+        for s in read_yaml(&out.secrets.text()) {
             prop_assert!(s["stringData"].as_object().unwrap().values().all(|v| v == ""));
         }
     }

@@ -50,20 +50,79 @@ pub enum SecretsMode {
     },
 }
 
+/// One output file, kept as the pieces it was assembled from (a header, one item per agent
+/// or Secret, a footer) so a large fleet is written out without first being copied into
+/// one string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Artifact {
+    parts: Vec<String>,
+}
+
+impl Artifact {
+    /// Appends a piece.
+    pub fn push(&mut self, part: String) {
+        if !part.is_empty() {
+            self.parts.push(part);
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(String::len).sum()
+    }
+
+    /// True when the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the file's bytes to `w`.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.parts
+            .iter()
+            .try_for_each(|p| w.write_all(p.as_bytes()))
+    }
+
+    /// The whole file as one string.
+    pub fn text(&self) -> String {
+        self.parts.concat()
+    }
+
+    /// True when `bytes` is exactly this file.
+    pub fn matches(&self, bytes: &[u8]) -> bool {
+        let mut rest = bytes;
+        for p in &self.parts {
+            match rest.strip_prefix(p.as_bytes()) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+}
+
+impl From<&str> for Artifact {
+    fn from(s: &str) -> Self {
+        let mut a = Artifact::default();
+        a.push(s.to_owned());
+        a
+    }
+}
+
 /// The rendered artifacts, as written to `--out-dir`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifacts {
     /// `values.yaml`.
-    pub values: String,
+    pub values: Artifact,
     /// `configmaps.yaml`.
-    pub configmaps: String,
+    pub configmaps: Artifact,
     /// `secrets.yaml`.
-    pub secrets: String,
+    pub secrets: Artifact,
 }
 
 impl Artifacts {
     /// File name and content, in a fixed order.
-    pub fn files(&self) -> [(&'static str, &str); 3] {
+    pub fn files(&self) -> [(&'static str, &Artifact); 3] {
         [
             ("values.yaml", &self.values),
             ("configmaps.yaml", &self.configmaps),
@@ -380,26 +439,16 @@ pub fn assemble(
     // Header and footer alone must parse too (the whole file, for an empty fleet).
     parse_back("values.yaml", &values_frame.alone(""), diags)?;
 
-    // Sized up front: a 10,000-agent fleet is ~35 MB of text, and doubling growth would
-    // hold twice that at the peak.
-    let mut values = String::with_capacity(
-        values_frame.header.len()
-            + pieces.iter().map(|p| p.values.len()).sum::<usize>()
-            + values_frame.footer.len(),
-    );
-    let mut configmaps = String::with_capacity(
-        cm_frame.header.len()
-            + pieces.iter().map(|p| p.configmap.len()).sum::<usize>()
-            + cm_frame.footer.len(),
-    );
-    values.push_str(&values_frame.header);
-    configmaps.push_str(&cm_frame.header);
+    let mut values = Artifact::default();
+    let mut configmaps = Artifact::default();
+    values.push(values_frame.header.clone());
+    configmaps.push(cm_frame.header.clone());
     for p in pieces {
-        values.push_str(&p.values);
-        configmaps.push_str(&p.configmap);
+        values.push(p.values);
+        configmaps.push(p.configmap);
     }
-    values.push_str(&values_frame.footer);
-    configmaps.push_str(&cm_frame.footer);
+    values.push(values_frame.footer.clone());
+    configmaps.push(cm_frame.footer.clone());
 
     let items = crate::par::map_with(
         &secrets,
@@ -419,11 +468,12 @@ pub fn assemble(
             Some(item)
         },
     );
-    let mut secrets_out = secrets_frame.header.clone();
+    let mut secrets_out = Artifact::default();
+    secrets_out.push(secrets_frame.header.clone());
     for item in items {
-        secrets_out.push_str(&item?);
+        secrets_out.push(item?);
     }
-    secrets_out.push_str(&secrets_frame.footer);
+    secrets_out.push(secrets_frame.footer.clone());
 
     let artifacts = Artifacts {
         values,
@@ -432,8 +482,8 @@ pub fn assemble(
     };
     if !templates.all_builtin {
         // Custom templates: items that parse alone do not prove the joined file does.
-        for (name, text) in artifacts.files() {
-            parse_back(name, text, diags)?;
+        for (name, artifact) in artifacts.files() {
+            parse_back(name, &artifact.text(), diags)?;
         }
     }
     (!diags.has_errors()).then_some(artifacts)

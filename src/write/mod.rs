@@ -5,6 +5,7 @@
 //! target, so an error leaves the directory as it was.
 
 use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 use crate::render::Artifacts;
@@ -14,10 +15,15 @@ pub fn write_atomic(dir: &Path, artifacts: &Artifacts) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut staged = Vec::new();
     for (name, content) in artifacts.files() {
+        // 0644 like any generated file (temporary files start as 0600).
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
+            .permissions(std::fs::Permissions::from_mode(0o644))
             .tempfile_in(dir)?;
-        tmp.write_all(content.as_bytes())?;
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        content.write_to(&mut w)?;
+        w.flush()?;
+        drop(w);
         tmp.as_file().sync_all()?;
         staged.push((tmp, dir.join(name)));
     }
@@ -42,14 +48,16 @@ pub fn check(dir: &Path, artifacts: &Artifacts) -> std::io::Result<Vec<Stale>> {
     let mut stale = Vec::new();
     for (name, fresh) in artifacts.files() {
         let path = dir.join(name);
-        let current = match std::fs::read_to_string(&path) {
+        let current = match std::fs::read(&path) {
             Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e),
         };
-        if current != fresh {
+        if !fresh.matches(&current) {
             let shown = path.to_string_lossy();
-            let diff = similar::TextDiff::from_lines(current.as_str(), fresh)
+            let current = String::from_utf8_lossy(&current);
+            let fresh = fresh.text();
+            let diff = similar::TextDiff::from_lines(current.as_ref(), fresh.as_str())
                 .unified_diff()
                 .context_radius(3)
                 .header(
@@ -96,6 +104,17 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["configmaps.yaml", "secrets.yaml", "values.yaml"]);
+    }
+
+    #[test]
+    fn files_are_world_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(dir.path(), &artifacts("a\n")).unwrap();
+        let mode = std::fs::metadata(dir.path().join("values.yaml"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 
     #[test]
