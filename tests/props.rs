@@ -106,3 +106,53 @@ proptest! {
         }
     }
 }
+
+fn yamlish() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("apiVersion: gen-agents/v1\n".to_owned()),
+        Just("kind: Agent\n".to_owned()),
+        Just("kind: Defaults\n".to_owned()),
+        Just("metadata:\n  name: a\n".to_owned()),
+        Just("spec:\n".to_owned()),
+        Just("  podId: p\n  apiUrl: http://x\n".to_owned()),
+        Just("  mcpServers: {m: {command: c, env: [A]}}\n".to_owned()),
+        Just("  env: {A: {secretKeyRef: {name: s, key: k}}}\n".to_owned()),
+        Just("---\n".to_owned()),
+        Just("&a [*a]\n".to_owned()),
+        Just("- ".to_owned()),
+        Just(": ".to_owned()),
+        Just("{[".to_owned()),
+        Just("]}".to_owned()),
+        Just("\"".to_owned()),
+        Just("'".to_owned()),
+        Just("|\n".to_owned()),
+        Just("!!str ".to_owned()),
+        Just("<<: ".to_owned()),
+        Just("\t".to_owned()),
+        Just("  ".to_owned()),
+        "\\PC{0,6}",
+        "[a-z]{1,6}: [0-9a-z~]{0,4}\n",
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// No input makes gen-agents panic: it reports, or it renders.
+    #[test]
+    fn arbitrary_input_never_panics(text in yamlish()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.yaml");
+        std::fs::write(&path, &text).unwrap();
+        let mut diags = Diagnostics::default();
+        let fleet = gen_agents::load_fleet(&[path.to_string_lossy().into_owned()], &[], &mut diags).unwrap();
+        gen_agents::check_fleet(&fleet, &mut diags);
+        let templates = Templates::load(None, &mut diags);
+        let out = gen_agents::render_fleet(fleet, &templates, &SecretsMode::Stubs, &mut diags);
+        prop_assert_eq!(out.is_none(), diags.has_errors());
+        for d in diags.sorted() {
+            prop_assert!(d.location.file.ends_with("x.yaml") && d.location.pos.is_some(), "{:?}", d);
+        }
+    }
+}
