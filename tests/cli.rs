@@ -297,17 +297,16 @@ fn external_secrets_mode_emits_external_secrets() {
     assert!(!s.contains("kind: Secret\n"));
 }
 
+fn render_with_templates(dir: &Path) -> Output {
+    run(&["render", "examples/", "--templates", dir.to_str().unwrap()])
+}
+
 #[test]
 fn custom_templates_replace_builtin_ones_and_errors_name_template_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let template = "{% macro header(fleet) %}\nfleet:\n{% endmacro %}\n{% macro item(a) %}\n  - {{ a.name }}\n{% endmacro %}\n{% macro footer(fleet) %}{% endmacro %}\n";
     std::fs::write(dir.path().join("values.yaml.j2"), template).unwrap();
-    let o = run(&[
-        "render",
-        "examples/",
-        "--templates",
-        dir.path().to_str().unwrap(),
-    ]);
+    let o = render_with_templates(dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
@@ -318,12 +317,7 @@ fn custom_templates_replace_builtin_ones_and_errors_name_template_and_line() {
         template.replace("a.name", "a.nme"),
     )
     .unwrap();
-    let o = run(&[
-        "render",
-        "examples/",
-        "--templates",
-        dir.path().to_str().unwrap(),
-    ]);
+    let o = render_with_templates(dir.path());
     assert_eq!(o.status.code(), Some(1));
     let want = format!(
         "{}:5:1: error[template]",
@@ -338,12 +332,7 @@ fn a_template_that_breaks_yaml_is_refused_not_printed() {
     let dir = tempfile::tempdir().unwrap();
     let template = "{% macro header(fleet) %}{% endmacro %}\n{% macro item(a) %}\na: [unclosed\n{% endmacro %}\n{% macro footer(fleet) %}{% endmacro %}\n";
     std::fs::write(dir.path().join("values.yaml.j2"), template).unwrap();
-    let o = run(&[
-        "render",
-        "examples/",
-        "--templates",
-        dir.path().to_str().unwrap(),
-    ]);
+    let o = render_with_templates(dir.path());
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("error[render-verify]"),
