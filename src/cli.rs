@@ -44,6 +44,10 @@ pub struct InputArgs {
     /// A file of `kind: Defaults` documents layered over the built-in defaults (repeatable; later wins).
     #[arg(long = "values", short = 'f', value_name = "FILE")]
     pub values: Vec<String>,
+    /// A LiteLLM proxy config.yaml: every agent's model must be one of its `model_name`s,
+    /// mapped to a target that fits the runtime's wire API (rule `model-alias`).
+    #[arg(long, value_name = "FILE")]
+    pub litellm_config: Option<String>,
     /// How to print problems. Default: github when GITHUB_ACTIONS=true, else human.
     #[arg(long, value_enum)]
     pub format: Option<Format>,

@@ -46,11 +46,18 @@ pub const BUILTIN_DEFAULTS_NAME: &str = "<built-in>/values/defaults.yaml";
 pub struct Fleet {
     agents: Vec<Checked>,
     defaults: Defaults,
+    models: Option<resolve::litellm::ModelList>,
     /// How many input files were read.
     pub files: usize,
 }
 
 impl Fleet {
+    /// Cross-checks every agent's model alias against a LiteLLM proxy's model list
+    /// (rule `model-alias`) when agents are resolved.
+    pub fn check_models_against(&mut self, models: resolve::litellm::ModelList) {
+        self.models = Some(models);
+    }
+
     /// Number of agents that passed validation.
     pub fn len(&self) -> usize {
         self.agents.len()
@@ -101,6 +108,7 @@ pub fn load_fleet(
     Ok(Fleet {
         agents,
         defaults: Defaults::new(layers),
+        models: None,
         files: sources.len(),
     })
 }
@@ -116,7 +124,7 @@ fn agent_name(c: &Checked) -> &str {
 /// Problems found while resolving go to `diags`; such agents are left out.
 pub fn resolve_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<(Agent, RuntimeOutput)> {
     par::map(&fleet.agents, 64, diags, |c, d| {
-        resolve_one(c, &fleet.defaults, d)
+        resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)
     })
     .into_iter()
     .flatten()
@@ -127,7 +135,7 @@ pub fn resolve_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<(Agent, Runt
 /// returns how many agents resolved.
 pub fn check_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> usize {
     par::map(&fleet.agents, 64, diags, |c, d| {
-        resolve_one(c, &fleet.defaults, d).is_some()
+        resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d).is_some()
     })
     .into_iter()
     .filter(|ok| *ok)
@@ -154,7 +162,7 @@ pub fn render_fleet(
         },
         |(worker, setup), c, d| {
             d.extend(std::mem::take(setup));
-            let (agent, rt) = resolve_one(c, &fleet.defaults, d)?;
+            let (agent, rt) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
             worker.agent(&agent, &rt, d)
         },
     );
@@ -217,19 +225,31 @@ fn check_sources(
 fn resolve_one(
     c: &Checked,
     defaults: &Defaults,
+    models: Option<&resolve::litellm::ModelList>,
     diags: &mut Diagnostics,
 ) -> Option<(Agent, RuntimeOutput)> {
     let agent = resolve::resolve_agent(c, defaults, diags)?;
-    match runtime::build(&agent) {
-        Ok(out) => Some((agent, out)),
-        Err(violations) => {
-            for v in violations {
-                diags.push(
-                    Diagnostic::error(v.rule, defaults.locate(c, &v.pointer), v.message)
-                        .with_help(v.help),
-                );
-            }
-            None
-        }
+    let (out, mut violations) = match runtime::build(&agent) {
+        Ok(out) => (Some(out), Vec::new()),
+        Err(v) => (None, v),
+    };
+    violations.extend(models.and_then(|m| runtime::check_model(&agent, m)));
+    if violations.is_empty() {
+        return out.map(|out| (agent, out));
+    }
+    report(c, defaults, violations, diags);
+    None
+}
+
+fn report(
+    c: &Checked,
+    defaults: &Defaults,
+    violations: Vec<runtime::Violation>,
+    diags: &mut Diagnostics,
+) {
+    for v in violations {
+        diags.push(
+            Diagnostic::error(v.rule, defaults.locate(c, &v.pointer), v.message).with_help(v.help),
+        );
     }
 }

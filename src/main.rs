@@ -54,10 +54,24 @@ fn report(diags: Diagnostics, format: Format, stdout_ok: bool) {
     }
 }
 
+/// Loads and validates the inputs, with the LiteLLM model list when one is given.
+fn load(
+    input: &InputArgs,
+    diags: &mut Diagnostics,
+) -> Result<gen_agents::Fleet, gen_agents::load::LoadError> {
+    let mut fleet = gen_agents::load_fleet(&input.paths, &input.values, diags)?;
+    if let Some(path) = &input.litellm_config {
+        if let Some(models) = gen_agents::resolve::litellm::load(path, diags)? {
+            fleet.check_models_against(models);
+        }
+    }
+    Ok(fleet)
+}
+
 fn validate(input: &InputArgs) -> ExitCode {
     let format = format_of(input);
     let mut diags = Diagnostics::default();
-    let fleet = match gen_agents::load_fleet(&input.paths, &input.values, &mut diags) {
+    let fleet = match load(input, &mut diags) {
         Ok(f) => f,
         Err(e) => return io_error(&e),
     };
@@ -76,7 +90,7 @@ fn validate(input: &InputArgs) -> ExitCode {
 fn render(args: &RenderArgs) -> ExitCode {
     let format = format_of(&args.input);
     let mut diags = Diagnostics::default();
-    let fleet = match gen_agents::load_fleet(&args.input.paths, &args.input.values, &mut diags) {
+    let fleet = match load(&args.input, &mut diags) {
         Ok(f) => f,
         Err(e) => return io_error(&e),
     };

@@ -381,3 +381,35 @@ fn examples_point_editors_at_the_committed_schema() {
     }
     assert!(Path::new(&root().join("schema/gen-agents.schema.json")).is_file());
 }
+
+#[test]
+fn model_aliases_are_cross_checked_against_the_litellm_config() {
+    let config = "tests/fixtures/litellm-config.yaml";
+    let ok = run(&["validate", "examples/", "--litellm-config", config]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("a.yaml");
+    std::fs::write(&spec, "apiVersion: gen-agents/v1\nkind: Agent\nmetadata: {name: a}\nspec: {podId: p, apiUrl: 'http://x', model: gpt-5.4}\n---\napiVersion: gen-agents/v1\nkind: Agent\nmetadata: {name: b}\nspec: {podId: p, apiUrl: 'http://x', model: codex-cli/gpt5.4}\n").unwrap();
+    let o = run(&[
+        "validate",
+        spec.to_str().unwrap(),
+        "--litellm-config",
+        config,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "a.yaml:4:38: error[model-alias]: model `gpt-5.4` maps to `chatgpt/responses/gpt-5.4`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "a.yaml:9:38: error[model-alias]: model `codex-cli/gpt5.4` is not a `model_name`"
+        ) && err.contains("did you mean `codex-cli/gpt-5.4`?"),
+        "{err}"
+    );
+    let missing = run(&["validate", "examples/", "--litellm-config", "nope.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+}

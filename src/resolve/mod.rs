@@ -5,6 +5,8 @@
 //! `kind: Defaults` document of the inputs (in the order read), the agent's own spec.
 //! Mappings merge key by key (Helm-style); lists and scalars are replaced whole.
 
+pub mod litellm;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -155,6 +155,42 @@ pub fn build(agent: &Agent) -> Result<RuntimeOutput, Vec<Violation>> {
     }
 }
 
+/// Rule `model-alias`: the agent's model must be a `model_name` of the LiteLLM proxy, and
+/// for a runtime on the Responses wire API (codex) its target must not carry the
+/// `responses/` prefix, which leaks upstream and gets 400 "model not supported" (incident 5).
+pub fn check_model(
+    agent: &Agent,
+    models: &crate::resolve::litellm::ModelList,
+) -> Option<Violation> {
+    let alias = &agent.model;
+    let Some(target) = models.models.get(alias) else {
+        let close =
+            crate::validate::schema::did_you_mean(alias, models.models.keys().map(String::as_str));
+        return Some(Violation {
+            rule: "model-alias",
+            pointer: "/spec/model".into(),
+            message: format!(
+                "model `{alias}` is not a `model_name` in the LiteLLM config {}",
+                models.file
+            ),
+            help: match close {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!(
+                    "use one of: {}",
+                    models.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            },
+        });
+    };
+    let responses_api = matches!(agent.runtime, Runtime::Codex);
+    (responses_api && target.contains("/responses/")).then(|| Violation {
+        rule: "model-alias",
+        pointer: "/spec/model".into(),
+        message: format!("model `{alias}` maps to `{target}` in {}; codex calls LiteLLM's /v1/responses, where the `responses/` prefix reaches the provider and is refused", models.file),
+        help: "use an alias whose `litellm_params.model` has no `responses/` prefix (the platform keeps `codex-cli/gpt-5.4` → `chatgpt/gpt-5.4` for this), and allow it on the agent's virtual key".into(),
+    })
+}
+
 /// Appends the agent's own `env` (sorted by name) to the runtime's variables.
 pub fn user_env(agent: &Agent) -> Vec<EnvVar> {
     agent
