@@ -352,13 +352,16 @@ impl Worker<'_> {
         let values = values_frame.item(&value, templates, diags);
         let configmap = cm_frame.item(&value, templates, diags);
         let (values, configmap) = (values?, configmap?);
-        let parsed = parse_back("values.yaml", &values_frame.alone(&values), diags)?;
+        let mut parsed = parse_back("values.yaml", &values_frame.alone(&values), diags)?;
         if templates.builtin_values {
+            // Read back into the typed values (moving the parsed strings) and compare.
             let got = parsed
-                .first()
-                .and_then(|v| v.get("agents"))
-                .and_then(|a| a.get(&ctx.name));
-            if serde_json::to_value(&ctx.values).ok().as_ref() != got {
+                .first_mut()
+                .and_then(|v| v.get_mut("agents"))
+                .and_then(|a| a.get_mut(&ctx.name))
+                .map(serde_json::Value::take)
+                .and_then(|v| serde_json::from_value::<model::AgentValues>(v).ok());
+            if got.as_ref() != Some(&ctx.values) {
                 diags.push(internal(
                     "values.yaml",
                     &format!(
