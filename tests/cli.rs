@@ -259,42 +259,36 @@ fn stdin_is_an_input() {
 
 #[test]
 fn external_secrets_mode_emits_external_secrets() {
-    let o = run(&[
-        "render",
-        "examples/",
-        "--secrets",
-        "external-secrets",
-        "--secret-store",
-        "vault",
-        "--out-dir",
-        tempfile::tempdir()
-            .unwrap()
-            .path()
-            .join("o")
-            .to_str()
-            .unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let dir = tempfile::tempdir().unwrap();
-    run(&[
-        "render",
-        "examples/",
-        "--secrets",
-        "external-secrets",
-        "--secret-store",
-        "vault",
-        "--secret-store-kind",
-        "ClusterSecretStore",
-        "--out-dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    let s = std::fs::read_to_string(dir.path().join("secrets.yaml")).unwrap();
+    let render = |kind: &[&str]| {
+        let out = dir.path().to_str().unwrap();
+        let args = [
+            &[
+                "render",
+                "examples/",
+                "--secrets",
+                "external-secrets",
+                "--secret-store",
+                "vault",
+                "--out-dir",
+                out,
+            ][..],
+            kind,
+        ]
+        .concat();
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        std::fs::read_to_string(dir.path().join("secrets.yaml")).unwrap()
+    };
+    let namespaced = render(&[]);
     assert!(
-        s.contains("kind: ExternalSecret")
-            && s.contains("kind: ClusterSecretStore")
-            && s.contains("name: vault")
+        namespaced.contains("kind: ExternalSecret")
+            && namespaced.contains("kind: SecretStore")
+            && namespaced.contains("name: vault")
     );
-    assert!(!s.contains("kind: Secret\n"));
+    assert!(!namespaced.contains("kind: Secret\n"), "no plain stubs");
+    let cluster = render(&["--secret-store-kind", "ClusterSecretStore"]);
+    assert!(cluster.contains("kind: ClusterSecretStore"));
 }
 
 fn render_with_templates(dir: &Path) -> Output {

@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::resolve::Agent;
-use crate::spec::{EnvValue, Runtime};
+use crate::spec::{EnvValue, Runtime, SecretKeyRef};
 
 /// Everything a runtime contributes to an agent's artifacts.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,20 +57,7 @@ pub struct EnvVar {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvSource {
     /// A key of a Secret.
-    pub secret_key_ref: SecretKeySelector,
-}
-
-/// `secretKeyRef` of an `EnvVar`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretKeySelector {
-    /// Secret name.
-    pub name: String,
-    /// Key in the Secret.
-    pub key: String,
-    /// Whether the pod starts without it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub optional: bool,
+    pub secret_key_ref: SecretKeyRef,
 }
 
 impl EnvVar {
@@ -89,7 +76,7 @@ impl EnvVar {
             name: name.to_owned(),
             value: None,
             value_from: Some(EnvSource {
-                secret_key_ref: SecretKeySelector {
+                secret_key_ref: SecretKeyRef {
                     name: secret.to_owned(),
                     key: key.to_owned(),
                     optional,

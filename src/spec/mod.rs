@@ -334,6 +334,6 @@ pub struct SecretKeyRef {
     /// The key inside it.
     pub key: String,
     /// When true the pod starts even if the Secret or key is missing.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,
 }
