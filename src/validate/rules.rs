@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use std::fmt::Write as _;
+
+use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
 use crate::load::yaml::Value as YamlValue;
 use crate::load::Node;
 use crate::spec::{AgentSpec, EnvValue};
@@ -322,29 +324,37 @@ fn check_secret_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
 /// Rule `secret-literal`: a value that looks like a credential anywhere in a spec. Specs are
 /// committed and their values land in Helm values and ConfigMaps; secrets belong in Secrets.
 pub fn check_secret_literals(ctx: &Ctx<'_>, diags: &mut Diagnostics) {
-    walk_strings(ctx.root, "", &mut |pointer, text| {
+    let mut pointer = String::new();
+    walk_strings(ctx.root, &mut pointer, &mut |pointer, text, pos| {
         if let Some(kind) = secret_kind(text, pointer.starts_with("/spec/env/")) {
             diags.push(
-                Diagnostic::error("secret-literal", ctx.value_at(pointer), format!("this value looks like a {kind}; secrets must not be written in specs"))
+                Diagnostic::error("secret-literal", Location::at(ctx.file, pos), format!("this value looks like a {kind}; secrets must not be written in specs"))
                     .with_help("use a Secret reference: `env: {NAME: {secretKeyRef: {name: <secret>, key: <key>}}}` and create the Secret from the stub `gen-agents render` emits"),
             );
         }
     });
 }
 
-fn walk_strings(node: &Node, pointer: &str, f: &mut dyn FnMut(&str, &str)) {
+/// Calls `f` with the JSON pointer, text and position of every string and key under `node`.
+/// One pointer buffer is reused for the whole walk: this runs on every document.
+fn walk_strings(node: &Node, pointer: &mut String, f: &mut dyn FnMut(&str, &str, Pos)) {
+    let len = pointer.len();
     match &node.value {
-        YamlValue::Str(s) => f(pointer, s),
+        YamlValue::Str(s) => f(pointer, s, node.pos),
         YamlValue::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk_strings(item, &format!("{pointer}/{i}"), f);
+                let _ = write!(pointer, "/{i}");
+                walk_strings(item, pointer, f);
+                pointer.truncate(len);
             }
         }
         YamlValue::Map(entries) => {
             for e in entries {
-                let p = format!("{pointer}/{}", escape(&e.key));
-                f(&p, &e.key);
-                walk_strings(&e.value, &p, f);
+                pointer.push('/');
+                pointer.push_str(&escape(&e.key));
+                f(pointer, &e.key, e.key_pos);
+                walk_strings(&e.value, pointer, f);
+                pointer.truncate(len);
             }
         }
         _ => {}
