@@ -230,3 +230,55 @@ fn values_that_drift_from_the_chart_fail_the_check() {
     assert!(!ok, "{text}");
     assert!(text.lines().any(|l| l.starts_with("FAIL helm")), "{text}");
 }
+
+#[test]
+fn quoting_hazards_come_out_of_helm_and_codex_unchanged() {
+    if !tools_present() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    gen_agents(&[
+        "render",
+        "tests/cases/quoting_hazards.yaml",
+        "--out-dir",
+        out.path().to_str().unwrap(),
+    ]);
+    let kept = out.path().join("manifests.yaml");
+    let o = Command::new("bash")
+        .arg(root().join(".ci/consumers.sh"))
+        .arg(out.path())
+        .env("CI", "true")
+        .env("GEN_AGENTS_TOOLS", tools())
+        .env("KEEP_RENDERED", &kept)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}");
+    // What Helm rendered, read back: the pod gets exactly the spec's text.
+    let manifests = std::fs::read_to_string(&kept).unwrap();
+    let file: std::sync::Arc<str> = std::sync::Arc::from("manifests.yaml");
+    let mut d = gen_agents::diag::Diagnostics::default();
+    let docs = gen_agents::load::yaml::read_documents(&file, &manifests, &mut d);
+    assert!(d.is_empty(), "{d:?}");
+    let deployment = docs
+        .iter()
+        .map(|d| d.root.to_json())
+        .find(|d| d["kind"] == "Deployment")
+        .unwrap();
+    let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let value = |name: &str| env.iter().find(|e| e["name"] == name).unwrap()["value"].clone();
+    assert_eq!(
+        value("HAZARD_VAR"),
+        "{{ include \"x\" . }} $(whoami) \\ \t tab"
+    );
+    assert_eq!(value("COMMONLY_POD_ID"), "p'1\"\n${HOME}");
+    assert_eq!(value("MULTI"), "line one: with colon\n- dash\n\"quoted\"\n");
+    // codex loaded the config and sent the hazardous model name verbatim.
+    assert!(
+        text.contains("model=gpt \"quoted\" ${MODEL} `id` {{ x }}"),
+        "{text}"
+    );
+}
