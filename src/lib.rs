@@ -85,7 +85,11 @@ pub fn load_fleet(
     let checked = check_sources(&validator, &sources, diags);
     validate::check_unique_names(&checked, diags);
 
+    // Lowest first: built-in, the inputs' Defaults documents, then `--values` files, so a
+    // `--values prod.yaml` overlays the fleet repository's defaults the way `helm -f`
+    // overlays a chart's values.yaml. Each agent's own spec goes on top in `resolve`.
     let mut layers: Vec<Layer> = builtin.into_iter().collect();
+    layers.extend(checked.iter().filter_map(Layer::from_checked));
     for c in &value_docs {
         match Layer::from_checked(c) {
             Some(l) => layers.push(l),
@@ -99,7 +103,6 @@ pub fn load_fleet(
             ),
         }
     }
-    layers.extend(checked.iter().filter_map(Layer::from_checked));
     let mut agents: Vec<Checked> = checked
         .into_iter()
         .filter(|c| matches!(c.doc, Parsed::Agent(_)))

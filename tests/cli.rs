@@ -407,3 +407,76 @@ fn model_aliases_are_cross_checked_against_the_litellm_config() {
     let missing = run(&["validate", "examples/", "--litellm-config", "nope.yaml"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn values_files_layer_over_the_built_in_defaults_later_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(
+            &p,
+            format!("apiVersion: gen-agents/v1\nkind: Defaults\nspec:\n{body}"),
+        )
+        .unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let a = layer(
+        "a.yaml",
+        "  image: registry.example.com/node:22\n  storage: 5Gi\n",
+    );
+    let b = layer("b.yaml", "  storage: 7Gi\n");
+    let o = run(&[
+        "render",
+        "examples/cody.yaml",
+        "examples/fleet.yaml",
+        "--values",
+        &a,
+        "-f",
+        &b,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("image: \"registry.example.com/node:22\""),
+        "{out}"
+    );
+    // b wins over a; cody's own `storage: 1Gi` wins over both.
+    assert!(
+        out.contains("size: \"1Gi\"") && !out.contains("5Gi"),
+        "{out}"
+    );
+    let o = run(&[
+        "render",
+        "examples/reviewer.yaml",
+        "examples/fleet.yaml",
+        "--values",
+        &a,
+        "-f",
+        &b,
+    ]);
+    assert!(stdout(&o).contains("size: \"2Gi\""));
+    let o = run(&[
+        "render",
+        "examples/triage.yaml",
+        "examples/fleet.yaml",
+        "--values",
+        &a,
+        "-f",
+        &b,
+    ]);
+    assert!(stdout(&o).contains("size: \"7Gi\""), "{}", stdout(&o));
+    // `--values` overlays the inputs' Defaults documents (examples/fleet.yaml sets apiUrl).
+    let prod = layer("prod.yaml", "  apiUrl: https://backend.prod.example.com\n");
+    let o = run(&["render", "examples/", "--values", &prod]);
+    assert!(
+        stdout(&o).contains("value: \"https://backend.prod.example.com\"")
+            && !stdout(&o).contains("commonly-dev"),
+        "{}",
+        stdout(&o)
+    );
+    let agent = dir.path().join("agent.yaml");
+    std::fs::copy(root().join("examples/cody.yaml"), &agent).unwrap();
+    let o = run(&["validate", "examples/", "--values", agent.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error[values-kind]"), "{}", stderr(&o));
+}

@@ -1,8 +1,8 @@
 //! Resolve: layer the defaults under each agent and produce a fully resolved [`Agent`],
 //! with nothing left for a template or a chart to guess.
 //!
-//! Layers, lowest first: the built-in `values/defaults.yaml`, each `--values` file, each
-//! `kind: Defaults` document of the inputs (in the order read), the agent's own spec.
+//! Layers, lowest first: the built-in `values/defaults.yaml`, each `kind: Defaults` document
+//! of the inputs (in the order read), each `--values` file, the agent's own spec.
 //! Mappings merge key by key (Helm-style); lists and scalars are replaced whole.
 
 pub mod litellm;

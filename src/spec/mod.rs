@@ -48,8 +48,8 @@ pub struct AgentDocument {
     pub kind: AgentKind,
     /// The agent's name and labels.
     pub metadata: AgentMetadata,
-    /// What the agent runs and how. Unset fields come from `kind: Defaults` documents,
-    /// `--values` files and the built-in defaults, in that order of precedence.
+    /// What the agent runs and how. Unset fields come from `--values` files, `kind: Defaults`
+    /// documents and the built-in defaults, in that order of precedence.
     #[serde(default)]
     pub spec: AgentSpec,
 }
