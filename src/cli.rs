@@ -48,6 +48,10 @@ pub struct InputArgs {
     /// mapped to a target that fits the runtime's wire API (rule `model-alias`).
     #[arg(long, value_name = "FILE")]
     pub litellm_config: Option<String>,
+    /// Accept inputs with no agent (an empty fleet renders `agents: {}`, and `helm upgrade`
+    /// with it deletes every agent, so without this flag that is an error).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// How to print problems. Default: github when GITHUB_ACTIONS=true, else human.
     #[arg(long, value_enum)]
     pub format: Option<Format>,

@@ -58,6 +58,18 @@ impl Fleet {
         self.models = Some(models);
     }
 
+    /// Rule `no-agents`: inputs without any agent are an error, because the empty values
+    /// they render make `helm upgrade` remove every agent of the fleet (a wrong path in CI).
+    pub fn require_agents(&self, inputs: &[String], diags: &mut Diagnostics) {
+        if self.agents.is_empty() && !diags.has_errors() {
+            let inputs: Arc<str> = Arc::from(inputs.join(" "));
+            diags.push(
+                Diagnostic::error("no-agents", diag::Location::file(&inputs), "the inputs hold no `kind: Agent` document")
+                    .with_help("check the paths; pass --allow-empty to render an empty fleet on purpose (helm upgrade with it removes every agent)"),
+            );
+        }
+    }
+
     /// Number of agents that passed validation.
     pub fn len(&self) -> usize {
         self.agents.len()

@@ -60,6 +60,9 @@ fn load(
     diags: &mut Diagnostics,
 ) -> Result<gen_agents::Fleet, gen_agents::load::LoadError> {
     let mut fleet = gen_agents::load_fleet(&input.paths, &input.values, diags)?;
+    if !input.allow_empty {
+        fleet.require_agents(&input.paths, diags);
+    }
     if let Some(path) = &input.litellm_config {
         if let Some(models) = gen_agents::resolve::litellm::load(path, diags)? {
             fleet.check_models_against(models);

@@ -480,3 +480,19 @@ fn values_files_layer_over_the_built_in_defaults_later_wins() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("error[values-kind]"), "{}", stderr(&o));
 }
+
+#[test]
+fn inputs_without_agents_are_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let o = run(&["render", path]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error[no-agents]") && stdout(&o).is_empty(),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["render", path, "--allow-empty"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).ends_with("agents: {}\n"), "{}", stdout(&o));
+}
