@@ -3,7 +3,7 @@
 //!
 //! The library is the pipeline, one module per stage:
 //! [`load`] → [`validate`] → [`resolve`] (layered defaults) → [`runtime`] (per-runtime
-//! config) → [`render`] (templates, parse-back verification) → [`write`] (atomic output,
+//! config) → [`render`] (templates, parse-back verification) → [`write`](mod@write) (atomic output,
 //! `--check`). [`diag`] carries every problem, located, between stages.
 //!
 //! ```
@@ -15,6 +15,8 @@
 //! let out = gen_agents::render_fleet(fleet, &templates, &mode, &mut diags).unwrap();
 //! assert!(out.values.text().contains("cloud-codex-cody"));
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod diag;
 pub mod load;
