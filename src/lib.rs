@@ -172,13 +172,8 @@ pub fn render_fleet(
         &fleet.agents,
         32,
         diags,
-        || {
-            let mut d = Diagnostics::default();
-            let w = templates.worker(count, &mut d);
-            (w, d)
-        },
-        |(worker, setup), c, d| {
-            d.extend(std::mem::take(setup));
+        |d| templates.worker(count, d),
+        |worker, c, d| {
             let (agent, rt) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
             worker.agent(&agent, &rt, d)
         },

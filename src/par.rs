@@ -23,23 +23,24 @@ pub fn map<T: Sync, R: Send>(
         items,
         min_per_worker,
         diags,
-        || (),
+        |_| (),
         |(), item, d| f(item, d),
     )
 }
 
 /// Like [`map`], with per-worker state made by `init` on the worker's own thread (for
-/// values that cannot cross threads, such as a template engine's state).
+/// values that cannot cross threads, such as a template engine's state). Problems `init`
+/// reports go to that worker's diagnostics.
 pub fn map_with<T: Sync, S, R: Send>(
     items: &[T],
     min_per_worker: usize,
     diags: &mut Diagnostics,
-    init: impl Fn() -> S + Sync,
+    init: impl Fn(&mut Diagnostics) -> S + Sync,
     f: impl Fn(&mut S, &T, &mut Diagnostics) -> R + Sync,
 ) -> Vec<R> {
     let n = workers().min(items.len() / min_per_worker.max(1)).max(1);
     if n == 1 {
-        let mut state = init();
+        let mut state = init(diags);
         return items.iter().map(|i| f(&mut state, i, diags)).collect();
     }
     let per = items.len().div_ceil(n);
@@ -50,7 +51,7 @@ pub fn map_with<T: Sync, S, R: Send>(
             .map(|run| {
                 s.spawn(move || {
                     let mut d = Diagnostics::default();
-                    let mut state = init();
+                    let mut state = init(&mut d);
                     let out: Vec<R> = run.iter().map(|i| f(&mut state, i, &mut d)).collect();
                     (out, d)
                 })

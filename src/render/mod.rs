@@ -457,12 +457,8 @@ pub fn assemble(
         &secrets,
         256,
         diags,
-        || {
-            let mut d = Diagnostics::default();
-            (templates.frame(secret_template, &fleet, &mut d), d)
-        },
-        |(frame, setup), s, d| {
-            d.extend(std::mem::take(setup));
+        |d| templates.frame(secret_template, &fleet, d),
+        |frame, s, d| {
             let frame = frame.as_mut()?;
             let item = frame.item(&Value::from(minijinja::value::Serde(s)), templates, d)?;
             for doc in parse_back("secrets.yaml", &frame.alone(&item), d)? {
