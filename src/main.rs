@@ -3,6 +3,18 @@
 
 mod cli;
 
+/// jemalloc: a large render is mostly allocating and freeing small strings and nodes on two
+/// threads; jemalloc does that about 30% faster than the system allocator and, with two
+/// arenas, at a lower peak (README, Performance).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's build-time options (read by jemalloc at start): one arena per core this tool
+/// uses instead of four per core, which keeps fragmentation, and so peak memory, down.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8; 10] = b"narenas:2\0";
+
 use std::io::Write as _;
 use std::process::ExitCode;
 
