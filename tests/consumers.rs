@@ -179,56 +179,54 @@ fn the_readme_pipe_renders_deployments_for_the_fleet() {
     );
 }
 
-#[test]
-fn a_config_codex_refuses_fails_the_check() {
+/// Breaks one rendered file with `from` → `to` and asserts the consumer checks fail with a
+/// FAIL line that starts with `fail` and mentions `mentions`.
+fn assert_break_is_caught(file: &str, from: &str, to: &str, fail: &str, mentions: &str) {
     if !tools_present() {
         return;
     }
     let out = render_examples();
-    edit(
-        &out.path().join("configmaps.yaml"),
-        "wire_api = \"responses\"",
-        "wire_api = \"chat\"",
-    );
-    let (ok, text) = consumers(out.path());
-    assert!(!ok, "{text}");
-    assert!(text.lines().any(|l| l.starts_with("FAIL codex")), "{text}");
-}
-
-#[test]
-fn a_manifest_the_kubernetes_schema_rejects_fails_the_check() {
-    if !tools_present() {
-        return;
-    }
-    let out = render_examples();
-    edit(
-        &out.path().join("secrets.yaml"),
-        "stringData:",
-        "stringdata:",
-    );
+    edit(&out.path().join(file), from, to);
     let (ok, text) = consumers(out.path());
     assert!(!ok, "{text}");
     assert!(
         text.lines()
-            .any(|l| l.starts_with("FAIL kubernetes-validate") && l.contains("secrets.yaml")),
+            .any(|l| l.starts_with(fail) && l.contains(mentions)),
         "{text}"
     );
 }
 
 #[test]
+fn a_config_codex_refuses_fails_the_check() {
+    assert_break_is_caught(
+        "configmaps.yaml",
+        "wire_api = \"responses\"",
+        "wire_api = \"chat\"",
+        "FAIL codex",
+        "",
+    );
+}
+
+#[test]
+fn a_manifest_the_kubernetes_schema_rejects_fails_the_check() {
+    assert_break_is_caught(
+        "secrets.yaml",
+        "stringData:",
+        "stringdata:",
+        "FAIL kubernetes-validate",
+        "secrets.yaml",
+    );
+}
+
+#[test]
 fn values_that_drift_from_the_chart_fail_the_check() {
-    if !tools_present() {
-        return;
-    }
-    let out = render_examples();
-    edit(
-        &out.path().join("values.yaml"),
+    assert_break_is_caught(
+        "values.yaml",
         "    resourceName:",
         "    resourcename:",
+        "FAIL helm",
+        "",
     );
-    let (ok, text) = consumers(out.path());
-    assert!(!ok, "{text}");
-    assert!(text.lines().any(|l| l.starts_with("FAIL helm")), "{text}");
 }
 
 #[test]
