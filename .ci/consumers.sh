@@ -56,6 +56,10 @@ relay() {
     esac
   done <"$1"
 }
+# A helper's exit status when it printed no FAIL line of its own (it crashed): a failure.
+harness_failed() { # RC FILE LABEL
+  if (($1 != 0)) && ! grep -q '^FAIL ' "$2"; then fail "$3: exited $1"; fi
+}
 finish() {
   printf 'consumers: %d passed, %d failed' "$passed" "$failed"
   if ((skipped)); then printf ', %d skipped' "$skipped"; fi
@@ -168,9 +172,7 @@ if ((have_py)); then
     "$PY" "$here/refs_check.py" "$rendered" "$out_dir/configmaps.yaml" "$out_dir/secrets.yaml" \
       >"$work/refs.txt" 2>&1 || rc=$?
     relay "$work/refs.txt"
-    if ((rc != 0)) && ! grep -q '^FAIL ' "$work/refs.txt"; then
-      fail "kubelet refs: checker exited $rc"
-    fi
+    harness_failed "$rc" "$work/refs.txt" "kubelet refs checker"
   fi
 else
   skip "kubernetes-validate: not installed"
@@ -182,10 +184,7 @@ if ((have_py && have_codex && have_netns)); then
   unshare --net --mount "$PY" "$here/codex_check.py" --codex "$CODEX" "$out_dir/configmaps.yaml" \
     >"$work/codex.txt" 2>&1 || rc=$?
   relay "$work/codex.txt"
-  # A crash of the harness itself prints no FAIL line; still a failure.
-  if ((rc != 0)) && ! grep -q '^FAIL ' "$work/codex.txt"; then
-    fail "codex checks: harness exited $rc"
-  fi
+  harness_failed "$rc" "$work/codex.txt" "codex checks harness"
 else
   skip "codex doctor / codex exec --strict-config: tools or network namespace missing"
 fi

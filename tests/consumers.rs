@@ -68,12 +68,14 @@ fn render_examples() -> tempfile::TempDir {
     dir
 }
 
+/// Runs `.ci/consumers.sh` on `out`; Helm's manifests are kept in `out/manifests.yaml`.
 fn consumers(out: &Path) -> (bool, String) {
     let o = Command::new("bash")
         .arg(root().join(".ci/consumers.sh"))
         .arg(out)
         .env("CI", "true")
         .env("GEN_AGENTS_TOOLS", tools())
+        .env("KEEP_RENDERED", out.join("manifests.yaml"))
         .output()
         .unwrap();
     let text = format!(
@@ -241,19 +243,10 @@ fn quoting_hazards_come_out_of_helm_and_codex_unchanged() {
         "--out-dir",
         out.path().to_str().unwrap(),
     ]);
-    let kept = out.path().join("manifests.yaml");
-    let o = Command::new("bash")
-        .arg(root().join(".ci/consumers.sh"))
-        .arg(out.path())
-        .env("CI", "true")
-        .env("GEN_AGENTS_TOOLS", tools())
-        .env("KEEP_RENDERED", &kept)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{text}");
+    let (ok, text) = consumers(out.path());
+    assert!(ok, "{text}");
     // What Helm rendered, read back: the pod gets exactly the spec's text.
-    let manifests = std::fs::read_to_string(&kept).unwrap();
+    let manifests = std::fs::read_to_string(out.path().join("manifests.yaml")).unwrap();
     let file: std::sync::Arc<str> = std::sync::Arc::from("manifests.yaml");
     let mut d = gen_agents::diag::Diagnostics::default();
     let docs = gen_agents::load::yaml::read_documents(&file, &manifests, &mut d);

@@ -385,7 +385,7 @@ impl Reader<'_> {
                 self.fatal(
                     "yaml-tag",
                     pos,
-                    format!("the YAML tag `{}{}` is not supported", t.handle, t.suffix),
+                    format!("the YAML tag `{}` is not supported", tag_as_written(t)),
                     "remove the tag; quote a value to make it text",
                 );
                 Err(Stop)
@@ -527,6 +527,14 @@ impl Node {
             value,
             plain: None,
         }
+    }
+}
+
+/// A tag as the user most likely wrote it: `!!x` rather than its expansion `tag:yaml.org,2002:x`.
+fn tag_as_written(t: &Tag) -> String {
+    match t.handle.as_str() {
+        "tag:yaml.org,2002:" => format!("!!{}", t.suffix),
+        handle => format!("{handle}{}", t.suffix),
     }
 }
 

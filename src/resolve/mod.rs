@@ -196,8 +196,9 @@ pub fn resolve_agent(
             diags.push(Diagnostic::error(
                 "internal",
                 checked.locate(""),
-                format!("merged spec does not deserialize: {e}"),
-            ));
+                format!("internal error: the layered spec of this agent does not deserialize: {e}"),
+            )
+            .with_help("every layer passed the schema, so this is a gen-agents bug; please report it with this file"));
             return None;
         }
     };

@@ -192,13 +192,26 @@ fn deserialize<T: serde::de::DeserializeOwned>(
             let pointer = to_pointer(e.path());
             let inner = e.into_inner();
             let node = ctx.root.find(&pointer);
+            let field = schema::pretty_path(&pointer);
+            // The schema's `integer` accepts 1.0 and 1e3; serde does not. That is the one
+            // known way to get here, so say it plainly and keep serde's text otherwise.
+            let (message, help) = match node.map(|n| (&n.value, n.plain.as_deref())) {
+                Some((YamlValue::Float(_), Some(plain))) => (
+                    format!("`{field}` must be a whole number, found `{plain}`"),
+                    "write the number without a fraction or exponent, e.g. `1`".to_owned(),
+                ),
+                _ => (
+                    format!("`{field}`: {inner}"),
+                    "write a value of the type the schema describes for this field".to_owned(),
+                ),
+            };
             diags.push(
                 Diagnostic::error(
                     "schema-type",
                     Location::at(ctx.file, node.map_or(ctx.root.pos, |n| n.pos)),
-                    format!("`{}`: {inner}", schema::pretty_path(&pointer)),
+                    message,
                 )
-                .with_help("write a whole number without a fraction or exponent"),
+                .with_help(help),
             );
             None
         }

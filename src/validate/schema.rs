@@ -322,11 +322,12 @@ fn required_help(pointer: &str, name: &str) -> String {
 }
 
 fn type_help(node: Option<&Node>, expected: &str) -> String {
+    if node.is_some_and(|n| matches!(n.value, YamlValue::Null)) {
+        // `~`, `null` or nothing: quoting `~` would make it the text "~", never what was meant.
+        return "YAML reads this as null; write a value, or remove the line to use the default"
+            .to_owned();
+    }
     match node.and_then(|n| n.plain.as_deref()) {
-        Some("") => {
-            "an empty value is null in YAML; write a value, or remove the line to use the default"
-                .to_owned()
-        }
         Some(plain) if expected.contains("string") => format!(
             "YAML reads the unquoted `{plain}` as {}; quote it to keep it as text: \"{plain}\"",
             node.map_or_else(String::new, describe_node)
