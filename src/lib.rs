@@ -92,7 +92,8 @@ pub fn load_fleet(
     diags: &mut Diagnostics,
 ) -> Result<Fleet, LoadError> {
     let validator = Validator::new().map_err(LoadError::Internal)?;
-    let builtin = builtin_layer(&validator, diags);
+    let builtin = builtin_layer(&validator, BUILTIN_DEFAULTS_NAME, BUILTIN_DEFAULTS, diags);
+    let runtime_layers = runtime_layers(&validator, diags);
     let value_sources = load::load_sources(values_files, diags)?;
     let value_docs = check_sources(&validator, &value_sources, diags);
     let sources = load::load_sources(inputs, diags)?;
@@ -124,7 +125,7 @@ pub fn load_fleet(
     agents.sort_by(|a, b| agent_name(a).cmp(agent_name(b)));
     Ok(Fleet {
         agents,
-        defaults: Defaults::new(layers),
+        defaults: Defaults::new(layers, runtime_layers),
         models: None,
         files: sources.len(),
     })
@@ -191,14 +192,31 @@ pub fn render_fleet(
     )
 }
 
-fn builtin_layer(validator: &Validator, diags: &mut Diagnostics) -> Option<Layer> {
+fn builtin_layer(
+    validator: &Validator,
+    name: &str,
+    text: &str,
+    diags: &mut Diagnostics,
+) -> Option<Layer> {
     let source = Source {
-        name: Arc::from(BUILTIN_DEFAULTS_NAME),
-        text: Arc::from(BUILTIN_DEFAULTS),
+        name: Arc::from(name),
+        text: Arc::from(text),
     };
     check_sources(validator, &[source], diags)
         .iter()
         .find_map(Layer::from_checked)
+}
+
+/// Each runtime's built-in defaults (`values/runtimes/<runtime>.yaml`, embedded).
+fn runtime_layers(validator: &Validator, diags: &mut Diagnostics) -> Vec<(spec::Runtime, Layer)> {
+    spec::Runtime::ALL
+        .into_iter()
+        .filter_map(|r| {
+            let name = format!("<built-in>/values/runtimes/{}.yaml", r.as_str());
+            let layer = builtin_layer(validator, &name, runtime::descriptor(r).defaults, diags)?;
+            Some((r, layer))
+        })
+        .collect()
 }
 
 /// Reads and checks every document of `sources`, in parallel by chunks of documents;
@@ -245,23 +263,15 @@ fn resolve_one(
         Ok(out) => (Some(out), Vec::new()),
         Err(v) => (None, v),
     };
-    violations.extend(models.and_then(|m| runtime::check_model(&agent, m)));
+    if let Some(m) = models {
+        violations.extend(runtime::check_model(&agent, m));
+    }
     if violations.is_empty() {
         return out.map(|out| (agent, out));
     }
-    report(c, defaults, violations, diags);
-    None
-}
-
-fn report(
-    c: &Checked,
-    defaults: &Defaults,
-    violations: Vec<runtime::Violation>,
-    diags: &mut Diagnostics,
-) {
     for v in violations {
-        diags.push(
-            Diagnostic::error(v.rule, defaults.locate(c, &v.pointer), v.message).with_help(v.help),
-        );
+        let at = defaults.locate(c, Some(agent.runtime()), &v.pointer);
+        diags.push(Diagnostic::error(v.rule, at, v.message).with_help(v.help));
     }
+    None
 }

@@ -36,6 +36,7 @@ fn boot_copies_the_runtime_config_and_writes_token_files_from_the_env() {
         .env("COMMONLY_ADAPTER", "codex")
         .env("COMMONLY_API_URL", "http://backend:5000")
         .env("COMMONLY_AGENT_TOKEN", token)
+        .env("GEN_AGENTS_MODEL_KEY_ENV", "LITELLM_API_KEY")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -68,5 +69,37 @@ fn boot_copies_the_runtime_config_and_writes_token_files_from_the_env() {
     assert_eq!(
         config_json["instances"]["dev"]["agentTokens"]["cody"],
         "cm_agent_\"x\"$(id)`y`"
+    );
+}
+
+/// A runtime that reads its key from a Secret file (Claude Code) gets the same warning when
+/// the file is missing, and starts all the same.
+#[test]
+fn boot_warns_when_the_key_file_is_missing() {
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("state");
+    let o = Command::new("bash")
+        .arg(root().join("chart/agent-fleet/files/boot.sh"))
+        .args(["true"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("GEN_AGENTS_RUNTIME_DIR", work.path())
+        .env("GEN_AGENTS_RUNTIME_FILES", "[]")
+        .env("COMMONLY_AGENT_NAME", "planner")
+        .env("COMMONLY_REGISTRY_AGENT_NAME", "claude-code")
+        .env("COMMONLY_AGENT_INSTANCE_ID", "planner")
+        .env("COMMONLY_POD_ID", "p")
+        .env("COMMONLY_ADAPTER", "claude-code")
+        .env("COMMONLY_API_URL", "http://backend:5000")
+        .env("COMMONLY_AGENT_TOKEN", "t")
+        .env("GEN_AGENTS_MODEL_KEY_FILE", work.path().join("no-such-key"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no-such-key is missing or empty"),
+        "{stderr}"
     );
 }

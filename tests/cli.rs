@@ -51,8 +51,8 @@ fn a_directory_of_broken_specs_reports_every_error_with_position_and_exits_1() {
     assert_eq!(o.status.code(), Some(1));
     let diags: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let diags = diags.as_array().unwrap();
-    // 3 + 4 + 1 + 2 errors, each with a line and a column.
-    assert_eq!(diags.len(), 10, "{diags:#?}");
+    // 3 + 4 + 1 + 5 errors, each with a line and a column.
+    assert_eq!(diags.len(), 13, "{diags:#?}");
     assert!(diags
         .iter()
         .all(|d| d["line"].is_u64() && d["column"].is_u64()));
@@ -87,7 +87,7 @@ fn github_format_emits_workflow_commands() {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).starts_with(
-            "::error file=tests/cases/err_version_pin.yaml,line=8,col=17,title=version-pin::"
+            "::error file=tests/cases/err_version_pin.yaml,line=9,col=14,title=version-pin::"
         ),
         "{}",
         stdout(&o)
@@ -205,24 +205,24 @@ fn output_is_independent_of_input_order() {
         "examples/cody.yaml",
         "examples/fleet.yaml",
         "examples/reviewer.yaml",
+        "examples/planner.yaml",
+        "examples/researcher.yaml",
+        "examples/claw.yaml",
     ];
-    let a = run(&["render", files[0], files[1], files[2], files[3]]);
-    let b = run(&["render", files[3], files[2], files[1], files[0]]);
+    let mut reversed = files;
+    reversed.reverse();
+    let a = run(&[&["render"][..], &files[..]].concat());
+    let b = run(&[&["render"][..], &reversed[..]].concat());
     let c = run(&["render", "examples/"]);
     assert_eq!(a.status.code(), Some(0));
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.stdout, c.stdout);
     let d1 = tempfile::tempdir().unwrap();
     let d2 = tempfile::tempdir().unwrap();
-    run(&[
-        "render",
-        files[1],
-        files[0],
-        files[3],
-        files[2],
-        "--out-dir",
-        d1.path().to_str().unwrap(),
-    ]);
+    let mut shuffled = files;
+    shuffled.rotate_left(3);
+    let out = ["--out-dir", d1.path().to_str().unwrap()];
+    run(&[&["render"][..], &shuffled[..], &out[..]].concat());
     run(&[
         "render",
         "examples",
@@ -304,7 +304,7 @@ fn custom_templates_replace_builtin_ones_and_errors_name_template_and_line() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "fleet:\n  - cody\n  - docs-writer\n  - reviewer\n  - triage\n"
+        "fleet:\n  - claw\n  - cody\n  - docs-writer\n  - planner\n  - researcher\n  - reviewer\n  - triage\n"
     );
     std::fs::write(
         dir.path().join("values.yaml.j2"),
@@ -402,6 +402,25 @@ fn model_aliases_are_cross_checked_against_the_litellm_config() {
         err.contains(
             "a.yaml:9:38: error[model-alias]: model `codex-cli/gpt5.4` is not a `model_name`"
         ) && err.contains("did you mean `codex-cli/gpt-5.4`?"),
+        "{err}"
+    );
+    // Each runtime's wire API: Claude Code reaches a `chatgpt/` target through chat
+    // completions, where it needs the `responses/` prefix; its small model is checked too.
+    let claude = dir.path().join("c.yaml");
+    std::fs::write(&claude, "apiVersion: gen-agents/v1\nkind: Agent\nmetadata: {name: c}\nspec: {podId: p, apiUrl: 'http://x', runtime: claude-code, model: codex-cli/gpt-5.4, claudeCode: {smallFastModel: claude-haikoo}}\n").unwrap();
+    let o = run(&[
+        "validate",
+        claude.to_str().unwrap(),
+        "--litellm-config",
+        config,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error[model-alias]: model `codex-cli/gpt-5.4` maps to `chatgpt/gpt-5.4`")
+            && err.contains("the claude-code runtime calls LiteLLM's /v1/messages")
+            && err.contains("model `claude-haikoo` is not a `model_name`")
+            && err.contains("did you mean `claude-haiku`?"),
         "{err}"
     );
     let missing = run(&["validate", "examples/", "--litellm-config", "nope.yaml"]);

@@ -42,12 +42,15 @@ fn hazard() -> impl Strategy<Value = String> {
         .prop_filter("not secret-looking", |s| secret_kind(s, true).is_none())
 }
 
-fn spec(model: &str, pod: &str, arg: &str, value: &str, image: &str) -> Value {
+const RUNTIMES: [&str; 4] = ["codex", "claude-code", "gemini-cli", "openclaw"];
+
+fn spec(runtime: &str, model: &str, pod: &str, arg: &str, value: &str, image: &str) -> Value {
     json!({
         "apiVersion": "gen-agents/v1",
         "kind": "Agent",
         "metadata": {"name": "prop"},
         "spec": {
+            "runtime": runtime,
             "podId": pod,
             "apiUrl": "http://backend:5000",
             "model": model,
@@ -74,11 +77,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn free_text_round_trips_through_every_artifact(model in hazard(), pod in hazard(), arg in hazard(), value in hazard(), image in hazard()) {
+    fn free_text_round_trips_through_every_artifact(runtime in prop::sample::select(&RUNTIMES[..]), model in hazard(), pod in hazard(), arg in hazard(), value in hazard(), image in hazard()) {
+        // Claude Code starts MCP servers through `env`, which refuses `=` in a command
+        // (rule `mcp-command`, tested in tests/cases).
+        prop_assume!(runtime != "claude-code" || !arg.contains('='));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("spec.yaml");
         // JSON is YAML: the input is written by a serializer we do not test here.
-        std::fs::write(&path, serde_json::to_string_pretty(&spec(&model, &pod, &arg, &value, &image)).unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&spec(runtime, &model, &pod, &arg, &value, &image)).unwrap()).unwrap();
         let mut diags = Diagnostics::default();
         let fleet = gen_agents::load_fleet(&[path.to_string_lossy().into_owned()], &[], &mut diags).unwrap();
         prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
@@ -95,11 +101,39 @@ proptest! {
         prop_assert_eq!(&values["image"], &json!(image));
 
         let cms = read_yaml(&out.configmaps.text());
-        let toml_text = cms[0]["data"]["config.toml"].as_str().unwrap();
-        let config: CodexConfig = toml::from_str(toml_text).unwrap();
-        prop_assert_eq!(&config.model, &model);
-        prop_assert_eq!(&config.mcp_servers["m"].command, &arg);
-        prop_assert_eq!(&config.mcp_servers["m"].args, &vec![arg.clone(), value.clone(), String::new()]);
+        let data = &cms[0]["data"];
+        let file = |key: &str| data[key].as_str().unwrap_or_else(|| panic!("no {key} in {data}")).to_owned();
+        let json_file = |key: &str| serde_json::from_str::<Value>(&file(key)).unwrap();
+        let args = json!([arg, value, ""]);
+        match runtime {
+            "codex" => {
+                let config: CodexConfig = toml::from_str(&file("config.toml")).unwrap();
+                prop_assert_eq!(&config.model, &model);
+                prop_assert_eq!(&config.mcp_servers["m"].command, &arg);
+                prop_assert_eq!(&config.mcp_servers["m"].args, &vec![arg.clone(), value.clone(), String::new()]);
+            }
+            "claude-code" => {
+                prop_assert_eq!(&json_file("settings.json")["model"], &json!(model));
+                let m = &json_file("mcp.json")["mcpServers"]["m"];
+                // The wrapper script holds only names; the command and arguments follow it.
+                prop_assert_eq!(&m["args"][2], &json!(arg));
+                prop_assert_eq!(&m["args"].as_array().unwrap()[3..], args.as_array().unwrap().as_slice());
+                prop_assert_eq!(env("ANTHROPIC_MODEL"), json!(model));
+            }
+            "gemini-cli" => {
+                let settings = json_file("settings.json");
+                prop_assert_eq!(&settings["model"]["name"], &json!(model));
+                prop_assert_eq!(&settings["mcpServers"]["m"]["command"], &json!(arg));
+                prop_assert_eq!(&settings["mcpServers"]["m"]["args"], &args);
+            }
+            _ => {
+                let config = json_file("openclaw.json");
+                prop_assert_eq!(&config["models"]["providers"]["litellm"]["models"][0]["id"], &json!(model));
+                prop_assert_eq!(&config["agents"]["defaults"]["model"]["primary"], &json!(format!("litellm/{model}")));
+                prop_assert_eq!(&config["mcp"]["servers"]["m"]["command"], &json!(arg));
+                prop_assert_eq!(&config["mcp"]["servers"]["m"]["args"], &args);
+            }
+        }
 
         for s in read_yaml(&out.secrets.text()) {
             prop_assert!(s["stringData"].as_object().unwrap().values().all(|v| v == ""));

@@ -10,10 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::resolve::Agent;
-use crate::runtime::{EnvVar, RuntimeOutput};
-
-/// Git repository of the platform CLI the init container clones.
-pub const PLATFORM_CLI_REPO: &str = "https://github.com/Team-Commonly/commonly.git";
+use crate::runtime::{platform, EnvVar, KeyDelivery, RuntimeOutput, SecretFile};
+use crate::spec::Runtime;
 
 /// The Helm values document `gen-agents render` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -33,8 +31,8 @@ pub struct HelmValues {
 pub struct AgentValues {
     /// The agent's name.
     pub name: String,
-    /// The runtime (`codex`).
-    pub runtime: String,
+    /// The runtime.
+    pub runtime: Runtime,
     /// Name of the Deployment and the PVC.
     pub resource_name: String,
     /// Pod count; 0 parks the agent.
@@ -55,8 +53,18 @@ pub struct AgentValues {
     pub runtime_config: RuntimeConfig,
     /// The Secrets the pod reads (stubs are in `secrets.yaml`).
     pub secrets: Vec<SecretUse>,
+    /// Secret keys mounted read-only as files under `secretFilesDir` (keys a runtime must
+    /// not see in its environment).
+    pub secret_files: Vec<SecretFile>,
+    /// Where `secretFiles` are mounted.
+    pub secret_files_dir: String,
+    /// How the runtime receives the LiteLLM key: `{env: NAME}` or `{file: NAME}` (under
+    /// `secretFilesDir`); the boot step warns when it is empty.
+    pub model_key: KeyDelivery,
     /// The main container's complete environment.
     pub env: Vec<EnvVar>,
+    /// The main container's working directory.
+    pub working_dir: String,
     /// What the boot step executes.
     pub command: Vec<String>,
 }
@@ -175,7 +183,7 @@ pub struct SecretContext {
 
 /// Builds an agent's template context from its resolved spec and runtime output.
 pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
-    let prefix = agent.runtime.resource_prefix();
+    let prefix = agent.descriptor().resource_prefix;
     let resource_name = format!("{prefix}-{}", agent.name);
     let selector = BTreeMap::from([
         ("agent".to_owned(), agent.name.clone()),
@@ -191,7 +199,7 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
     let config_map = format!("{resource_name}-config");
     let values = AgentValues {
         name: agent.name.clone(),
-        runtime: agent.runtime.as_str().to_owned(),
+        runtime: agent.runtime(),
         resource_name,
         replicas: agent.replicas,
         image: agent.image.clone(),
@@ -213,7 +221,7 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
         tools: Tools {
             npm_packages: rt.npm_packages.clone(),
             commonly_cli_ref: agent.pins.commonly_cli_ref.clone(),
-            commonly_cli_repo: PLATFORM_CLI_REPO.to_owned(),
+            commonly_cli_repo: platform::CLI_REPO.to_owned(),
         },
         runtime_config: RuntimeConfig {
             config_map: config_map.clone(),
@@ -228,7 +236,11 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
             checksum: checksum(&data),
         },
         secrets: secret_uses(rt),
+        secret_files: rt.secret_files.clone(),
+        secret_files_dir: platform::SECRET_FILES_DIR.to_owned(),
+        model_key: rt.key.clone(),
         env: rt.env.clone(),
+        working_dir: platform::WORKSPACE.to_owned(),
         command: rt.command.clone(),
     };
     AgentContext {

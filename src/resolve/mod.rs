@@ -14,10 +14,8 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::Node;
-use crate::spec::{
-    AgentDocument, AgentSpec, ApprovalPolicy, EnvValue, McpServer, ReasoningEffort, Runtime,
-    SandboxMode,
-};
+use crate::runtime::{Descriptor, Settings};
+use crate::spec::{AgentDocument, AgentSpec, EnvValue, McpServer, Runtime};
 use crate::validate::{Checked, Parsed};
 
 /// A resolved agent: every field set, every name derived.
@@ -27,8 +25,8 @@ pub struct Agent {
     pub name: String,
     /// Labels from `metadata.labels`.
     pub labels: BTreeMap<String, String>,
-    /// The runtime.
-    pub runtime: Runtime,
+    /// The runtime, with its own section resolved.
+    pub settings: Settings,
     /// LiteLLM model alias.
     pub model: String,
     /// Pod count; 0 parks the agent.
@@ -47,14 +45,8 @@ pub struct Agent {
     pub mcp_servers: BTreeMap<String, McpServer>,
     /// Platform registration.
     pub platform: Platform,
-    /// Pinned tool versions.
+    /// Pinned platform tools.
     pub pins: Pins,
-    /// Codex behaviour.
-    pub sandbox_mode: SandboxMode,
-    /// Codex approvals.
-    pub approval_policy: ApprovalPolicy,
-    /// Reasoning effort; `None` leaves the model's default.
-    pub reasoning_effort: Option<ReasoningEffort>,
     /// Container resources.
     pub resources: Resources,
     /// Extra env by name.
@@ -76,11 +68,22 @@ pub struct Platform {
     pub adapter: String,
 }
 
-/// Exact versions installed by the init container.
+impl Agent {
+    /// The agent's runtime.
+    pub fn runtime(&self) -> Runtime {
+        self.settings.runtime()
+    }
+
+    /// What gen-agents knows about the agent's runtime.
+    pub fn descriptor(&self) -> &'static Descriptor {
+        crate::runtime::descriptor(self.runtime())
+    }
+}
+
+/// The platform's tools installed by the init container, for every runtime (the runtime's
+/// own pin is in its [`Settings`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pins {
-    /// `@openai/codex`.
-    pub codex: semver::Version,
     /// `@commonlyai/mcp`.
     pub commonly_mcp: semver::Version,
     /// Git ref of the platform CLI.
@@ -125,31 +128,64 @@ impl Layer {
     }
 }
 
-/// The defaults of a run, merged once and applied to every agent.
+/// The defaults of a run, merged once per runtime and applied to every agent.
 pub struct Defaults {
     layers: Vec<Layer>,
-    merged: Value,
+    runtimes: Vec<(Runtime, Layer)>,
+    /// The runtime the common layers set (the built-in layer sets `codex`).
+    runtime: Option<Runtime>,
+    /// Per runtime: its built-in layer under all the common layers, merged.
+    merged: Vec<(Runtime, Value)>,
 }
 
 impl Defaults {
-    /// Merges `layers` (lowest first).
-    pub fn new(layers: Vec<Layer>) -> Self {
-        let mut merged = Value::Object(serde_json::Map::new());
+    /// Merges `layers` (lowest first) over each runtime's own built-in layer.
+    pub fn new(layers: Vec<Layer>, runtimes: Vec<(Runtime, Layer)>) -> Self {
+        let mut common = Value::Object(serde_json::Map::new());
         for l in &layers {
-            merge(&mut merged, &l.spec);
+            merge(&mut common, &l.spec);
         }
-        Defaults { layers, merged }
+        let runtime = common
+            .get("runtime")
+            .and_then(|r| serde_json::from_value(r.clone()).ok());
+        let merged = runtimes
+            .iter()
+            .map(|(r, l)| {
+                let mut m = l.spec.clone();
+                merge(&mut m, &common);
+                (*r, m)
+            })
+            .collect();
+        Defaults {
+            layers,
+            runtimes,
+            runtime,
+            merged,
+        }
     }
 
-    /// Where `pointer` (under `/spec`) is set for an agent: in its own document if there,
-    /// else in the highest defaults layer that sets it, else at the agent's name.
-    pub fn locate(&self, agent: &Checked, pointer: &str) -> Location {
+    fn merged_for(&self, runtime: Runtime) -> Value {
+        self.merged
+            .iter()
+            .find(|(r, _)| *r == runtime)
+            .map_or_else(|| Value::Object(serde_json::Map::new()), |(_, v)| v.clone())
+    }
+
+    /// Where `pointer` (under `/spec`) is set for an agent of `runtime`: in its own document
+    /// if there, else in the highest defaults layer that sets it (the runtime's built-in
+    /// layer last), else at the agent's name.
+    pub fn locate(&self, agent: &Checked, runtime: Option<Runtime>, pointer: &str) -> Location {
         // `Node::locate` points at a field's key, where a reader looks for "this field".
         let root = agent.root();
         if root.find(pointer).is_some() {
             return Location::at(&agent.file, root.locate(pointer));
         }
-        for l in self.layers.iter().rev() {
+        let own = self
+            .runtimes
+            .iter()
+            .filter(|(r, _)| Some(*r) == runtime)
+            .map(|(_, l)| l);
+        for l in self.layers.iter().rev().chain(own) {
             if l.root.find(pointer).is_some() {
                 return Location::at(&l.file, l.root.locate(pointer));
             }
@@ -185,7 +221,17 @@ pub fn resolve_agent(
     let Parsed::Agent(doc) = &checked.doc else {
         return None;
     };
-    let mut spec_json = defaults.merged.clone();
+    let mut missing = Missing {
+        checked,
+        defaults,
+        diags,
+        any: false,
+    };
+    let runtime = missing.require(doc.spec.runtime.or(defaults.runtime), "runtime", "codex")?;
+    if !check_sections(checked, doc, runtime, missing.diags) {
+        return None;
+    }
+    let mut spec_json = defaults.merged_for(runtime);
     merge(
         &mut spec_json,
         &serde_json::to_value(&doc.spec).unwrap_or(Value::Null),
@@ -193,7 +239,7 @@ pub fn resolve_agent(
     let spec: AgentSpec = match serde_json::from_value(spec_json) {
         Ok(s) => s,
         Err(e) => {
-            diags.push(Diagnostic::error(
+            missing.diags.push(Diagnostic::error(
                 "internal",
                 checked.locate(""),
                 format!("internal error: the layered spec of this agent does not deserialize: {e}"),
@@ -202,26 +248,20 @@ pub fn resolve_agent(
             return None;
         }
     };
-    let mut missing = Missing {
-        checked,
-        defaults,
-        diags,
-        any: false,
-    };
-    let agent = build(doc, spec, &mut missing);
+    let agent = build(doc, spec, runtime, &mut missing);
     if missing.any {
         return None;
     }
     let agent = agent?;
     let mut ok = true;
-    ok &= check_runtime_supported(checked, defaults, &agent, diags);
     ok &= check_registry_name(checked, defaults, &agent, diags);
     ok &= check_derived_names(checked, &agent, diags);
     ok.then_some(agent)
 }
 
-/// Collects "required field not set anywhere" diagnostics.
-struct Missing<'a> {
+/// Collects "required field not set anywhere" diagnostics; runtime modules use it to
+/// resolve their own sections.
+pub struct Missing<'a> {
     checked: &'a Checked,
     defaults: &'a Defaults,
     diags: &'a mut Diagnostics,
@@ -229,7 +269,9 @@ struct Missing<'a> {
 }
 
 impl Missing<'_> {
-    fn require<T>(&mut self, value: Option<T>, field: &str, example: &str) -> Option<T> {
+    /// `value`, or a `required-field` diagnostic for `spec.<field>` (with an example value)
+    /// when no layer set it.
+    pub fn require<T>(&mut self, value: Option<T>, field: &str, example: &str) -> Option<T> {
         if value.is_none() {
             self.any = true;
             let name = match &self.checked.doc {
@@ -239,7 +281,7 @@ impl Missing<'_> {
             self.diags.push(
                 Diagnostic::error(
                     "required-field",
-                    self.defaults.locate(self.checked, "/metadata/name"),
+                    self.defaults.locate(self.checked, None, "/metadata/name"),
                     format!("agent `{name}` has no `spec.{field}`, and no defaults layer sets it"),
                 )
                 .with_help(format!("set `spec.{field}` in the agent, or once for the fleet in a `kind: Defaults` document, e.g. `{field}: {example}`")),
@@ -249,18 +291,24 @@ impl Missing<'_> {
     }
 }
 
-fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Agent> {
+fn build(
+    doc: &AgentDocument,
+    spec: AgentSpec,
+    runtime: Runtime,
+    m: &mut Missing<'_>,
+) -> Option<Agent> {
     // Every `require` runs before any `?`, so one run reports every missing field.
     let name = doc.metadata.name.clone();
-    let runtime = m.require(spec.runtime, "runtime", "codex");
-    let prefix = runtime.unwrap_or(Runtime::Codex).resource_prefix();
+    let descriptor = crate::runtime::descriptor(runtime);
+    let prefix = descriptor.resource_prefix;
+    let settings = Settings::resolve(runtime, &spec, m);
     let litellm = spec.litellm.unwrap_or_default();
     let res = spec.resources.unwrap_or_default();
     let (req, lim) = (
         res.requests.unwrap_or_default(),
         res.limits.unwrap_or_default(),
     );
-    let model = m.require(spec.model, "model", "codex-cli/gpt-5.4");
+    let model = m.require(spec.model, "model", descriptor.example_model);
     let replicas = m.require(spec.replicas, "replicas", "1");
     let storage = m.require(spec.storage, "storage", "1Gi");
     let image = m.require(spec.image, "image", "node:22-bookworm-slim");
@@ -269,26 +317,27 @@ fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Ag
         "litellm.baseUrl",
         "http://litellm:4000/v1",
     );
-    let registry = m.require(spec.registry_agent_name, "registryAgentName", "codex");
+    let registry = m.require(
+        spec.registry_agent_name,
+        "registryAgentName",
+        runtime.as_str(),
+    );
     let pod_id = m.require(spec.pod_id, "podId", "69f841a9063269526de0437c");
     let api_url = m.require(
         spec.api_url,
         "apiUrl",
         "http://backend.commonly.svc.cluster.local:5000",
     );
-    let adapter = m.require(spec.adapter, "adapter", "codex");
-    let codex = m.require(spec.codex_version, "codexVersion", "0.169.0");
+    let adapter = m.require(spec.adapter, "adapter", runtime.as_str());
     let mcp = m.require(spec.commonly_mcp_version, "commonlyMcpVersion", "0.1.9");
     let cli_ref = m.require(spec.commonly_cli_ref, "commonlyCliRef", "main");
-    let sandbox = m.require(spec.sandbox_mode, "sandboxMode", "danger-full-access");
-    let approval = m.require(spec.approval_policy, "approvalPolicy", "never");
     let requests_cpu = m.require(req.cpu, "resources.requests.cpu", "50m");
     let requests_memory = m.require(req.memory, "resources.requests.memory", "256Mi");
     let limits_cpu = m.require(lim.cpu, "resources.limits.cpu", "500m");
     let limits_memory = m.require(lim.memory, "resources.limits.memory", "2Gi");
     Some(Agent {
         labels: doc.metadata.labels.clone(),
-        runtime: runtime?,
+        settings: settings?,
         model: model?,
         // Rules already refused negative counts and malformed versions in every layer.
         replicas: u32::try_from(replicas?).ok()?,
@@ -310,13 +359,9 @@ fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Ag
             adapter: adapter?,
         },
         pins: Pins {
-            codex: semver::Version::parse(&codex?).ok()?,
             commonly_mcp: semver::Version::parse(&mcp?).ok()?,
             commonly_cli_ref: cli_ref?,
         },
-        sandbox_mode: sandbox?,
-        approval_policy: approval?,
-        reasoning_effort: spec.reasoning_effort,
         resources: Resources {
             requests_cpu: requests_cpu?,
             requests_memory: requests_memory?,
@@ -328,43 +373,48 @@ fn build(doc: &AgentDocument, spec: AgentSpec, m: &mut Missing<'_>) -> Option<Ag
     })
 }
 
-/// Rule `runtime-unsupported`: the runtime enum names the planned runtimes so specs can be
-/// written today, but only codex is rendered by this version.
-fn check_runtime_supported(
+/// Rule `runtime-section`: an agent's own document may only carry its runtime's section
+/// (a `claudeCode:` block on a codex agent would be silently ignored otherwise). A
+/// `kind: Defaults` document may carry every runtime's.
+fn check_sections(
     c: &Checked,
-    d: &Defaults,
-    agent: &Agent,
+    doc: &AgentDocument,
+    runtime: Runtime,
     diags: &mut Diagnostics,
 ) -> bool {
-    if agent.runtime == Runtime::Codex {
-        return true;
+    let mut ok = true;
+    for other in Runtime::ALL.into_iter().filter(|r| *r != runtime) {
+        if !crate::runtime::has_section(&doc.spec, other) {
+            continue;
+        }
+        let section = crate::runtime::descriptor(other).section;
+        let own = crate::runtime::descriptor(runtime).section;
+        ok = false;
+        diags.push(
+            Diagnostic::error(
+                "runtime-section",
+                c.find(&format!("/spec/{section}"))
+                    .unwrap_or_else(|| c.locate("")),
+                format!(
+                    "`spec.{section}` configures the {} runtime, but this agent runs {}",
+                    other.as_str(),
+                    runtime.as_str()
+                ),
+            )
+            .with_help(format!(
+                "move these settings to `spec.{own}`, or set `runtime: {}`",
+                other.as_str()
+            )),
+        );
     }
-    diags.push(
-        Diagnostic::error(
-            "runtime-unsupported",
-            d.locate(c, "/spec/runtime"),
-            format!(
-                "runtime `{}` is planned but not rendered by this version of gen-agents",
-                agent.runtime.as_str()
-            ),
-        )
-        .with_help("use `runtime: codex`"),
-    );
-    false
+    ok
 }
 
-/// The platform agent types an installation may register as, per runtime. Any other name
-/// is swept as stale by the platform's cleanup job (incident 4 in the README).
-fn allowed_registry_names(runtime: Runtime) -> &'static [&'static str] {
-    match runtime {
-        Runtime::Codex => &["codex"],
-        Runtime::ClaudeCode | Runtime::GeminiCli | Runtime::Openclaw => &[],
-    }
-}
-
-/// Rule `registry-name`.
+/// Rule `registry-name`: the platform agent types an installation may register as come
+/// from its runtime; any other name is swept as stale by the platform's cleanup job
+/// (incident 4 in the README).
 fn check_registry_name(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Diagnostics) -> bool {
-    let allowed = allowed_registry_names(agent.runtime);
+    let allowed = agent.descriptor().registry_names;
     let name = &agent.platform.registry_agent_name;
     if allowed.is_empty() || allowed.contains(&name.as_str()) {
         return true;
@@ -372,8 +422,8 @@ fn check_registry_name(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Dia
     diags.push(
         Diagnostic::error(
             "registry-name",
-            d.locate(c, "/spec/registryAgentName"),
-            format!("registry agent name `{name}` is not a platform agent type for the {} runtime; the platform sweeps such installations as stale and stops routing messages to them", agent.runtime.as_str()),
+            d.locate(c, Some(agent.runtime()), "/spec/registryAgentName"),
+            format!("registry agent name `{name}` is not a platform agent type for the {} runtime; the platform sweeps such installations as stale and stops routing messages to them", agent.runtime().as_str()),
         )
         .with_help(format!("use {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))),
     );
@@ -385,7 +435,7 @@ fn check_registry_name(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Dia
 fn check_derived_names(c: &Checked, agent: &Agent, diags: &mut Diagnostics) -> bool {
     let longest = format!(
         "{}-{}-litellm-key",
-        agent.runtime.resource_prefix(),
+        agent.descriptor().resource_prefix,
         agent.name
     );
     if longest.len() <= 63 {

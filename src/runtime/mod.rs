@@ -1,16 +1,247 @@
-//! Runtime: what each agent runtime needs in its pod: config files, environment, Secrets,
-//! tools. One module per runtime; adding Claude Code, Gemini CLI or OpenClaw is adding a
-//! module and a match arm in [`build`].
+//! Runtime: what each agent runtime needs in its pod. A runtime is one module
+//! (`codex.rs`, `claude_code.rs`, `gemini_cli.rs`, `openclaw.rs`) that answers everything
+//! about it: its spec section and built-in defaults ([`Descriptor`]), its resource names,
+//! npm package and pin, its config files and their serializers, its env and the way it gets
+//! the LiteLLM key, the LiteLLM wire API it calls, and its own rules. What every runtime
+//! shares (the `COMMONLY_*` env, the runtime token, the platform MCP server package and the
+//! agent loop) is [`platform`]. This file only dispatches on [`Runtime`] and assembles the
+//! parts in one order for all runtimes.
+//!
+//! Adding a runtime: a module with a `DESCRIPTOR`, `Section`, `Settings`, `settings`,
+//! `wire_api` and `build`; its defaults in `values/runtimes/<name>.yaml`; a variant in
+//! [`Settings`] and [`Runtime`], and one arm in each `match` below.
 
+pub mod claude_code;
 pub mod codex;
+pub mod gemini_cli;
+pub mod openclaw;
+pub mod platform;
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::resolve::Agent;
-use crate::spec::{EnvValue, Runtime, SecretKeyRef};
+use crate::resolve::{Agent, Missing};
+use crate::spec::{AgentSpec, EnvValue, Runtime, SecretKeyRef};
+
+/// The facts about a runtime that the other stages look up.
+#[derive(Debug)]
+pub struct Descriptor {
+    /// The runtime.
+    pub runtime: Runtime,
+    /// Its section in a spec (`spec.<section>`).
+    pub section: &'static str,
+    /// Prefix of every Kubernetes resource its agents own (`cloud-codex-<name>`).
+    pub resource_prefix: &'static str,
+    /// A model alias for help texts (`model: …`).
+    pub example_model: &'static str,
+    /// Its npm package, installed at the section's `version`.
+    pub npm_package: &'static str,
+    /// The platform agent types its installations may register as (incident 4).
+    pub registry_names: &'static [&'static str],
+    /// Its built-in defaults: a `kind: Defaults` document applied under every other layer
+    /// for its agents only.
+    pub defaults: &'static str,
+    /// Flat fields of older specs that now live in its section: (old key, new place).
+    pub moved: &'static [(&'static str, &'static str)],
+}
+
+/// The descriptor of `runtime`.
+pub fn descriptor(runtime: Runtime) -> &'static Descriptor {
+    match runtime {
+        Runtime::Codex => &codex::DESCRIPTOR,
+        Runtime::ClaudeCode => &claude_code::DESCRIPTOR,
+        Runtime::GeminiCli => &gemini_cli::DESCRIPTOR,
+        Runtime::Openclaw => &openclaw::DESCRIPTOR,
+    }
+}
+
+/// Where a flat field of an older spec moved to (rule `field-moved`).
+pub fn moved_field(key: &str) -> Option<&'static str> {
+    Runtime::ALL
+        .iter()
+        .flat_map(|r| descriptor(*r).moved)
+        .find(|(old, _)| *old == key)
+        .map(|(_, new)| *new)
+}
+
+/// A runtime's resolved settings: which runtime an agent runs, with its own section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settings {
+    /// `spec.codex`.
+    Codex(codex::Settings),
+    /// `spec.claudeCode`.
+    ClaudeCode(claude_code::Settings),
+    /// `spec.geminiCli`.
+    GeminiCli(gemini_cli::Settings),
+    /// `spec.openclaw`.
+    Openclaw(openclaw::Settings),
+}
+
+impl Settings {
+    /// The runtime these settings are of.
+    pub fn runtime(&self) -> Runtime {
+        match self {
+            Settings::Codex(_) => Runtime::Codex,
+            Settings::ClaudeCode(_) => Runtime::ClaudeCode,
+            Settings::GeminiCli(_) => Runtime::GeminiCli,
+            Settings::Openclaw(_) => Runtime::Openclaw,
+        }
+    }
+
+    /// Resolves the section of `runtime` from the layered `spec`; unset fields are
+    /// reported through `m`.
+    pub fn resolve(runtime: Runtime, spec: &AgentSpec, m: &mut Missing<'_>) -> Option<Self> {
+        Some(match runtime {
+            Runtime::Codex => {
+                Settings::Codex(codex::settings(spec.codex.clone().unwrap_or_default(), m)?)
+            }
+            Runtime::ClaudeCode => Settings::ClaudeCode(claude_code::settings(
+                spec.claude_code.clone().unwrap_or_default(),
+                spec.model.as_ref(),
+                m,
+            )?),
+            Runtime::GeminiCli => Settings::GeminiCli(gemini_cli::settings(
+                spec.gemini_cli.clone().unwrap_or_default(),
+                m,
+            )?),
+            Runtime::Openclaw => Settings::Openclaw(openclaw::settings(
+                spec.openclaw.clone().unwrap_or_default(),
+                m,
+            )?),
+        })
+    }
+
+    /// The LiteLLM API the runtime calls.
+    pub fn wire_api(&self) -> WireApi {
+        match self {
+            Settings::Codex(s) => codex::wire_api(s),
+            Settings::ClaudeCode(s) => claude_code::wire_api(s),
+            Settings::GeminiCli(s) => gemini_cli::wire_api(s),
+            Settings::Openclaw(s) => openclaw::wire_api(s),
+        }
+    }
+}
+
+/// Whether `spec` (an agent's own) has the section of `runtime`.
+pub fn has_section(spec: &AgentSpec, runtime: Runtime) -> bool {
+    match runtime {
+        Runtime::Codex => spec.codex.is_some(),
+        Runtime::ClaudeCode => spec.claude_code.is_some(),
+        Runtime::GeminiCli => spec.gemini_cli.is_some(),
+        Runtime::Openclaw => spec.openclaw.is_some(),
+    }
+}
+
+/// The `version` pin of every runtime section `spec` has, with its pointer (rule
+/// `version-pin`).
+pub fn section_versions(spec: &AgentSpec) -> Vec<(String, &String)> {
+    let versions = [
+        (
+            Runtime::Codex,
+            spec.codex.as_ref().and_then(|s| s.version.as_ref()),
+        ),
+        (
+            Runtime::ClaudeCode,
+            spec.claude_code.as_ref().and_then(|s| s.version.as_ref()),
+        ),
+        (
+            Runtime::GeminiCli,
+            spec.gemini_cli.as_ref().and_then(|s| s.version.as_ref()),
+        ),
+        (
+            Runtime::Openclaw,
+            spec.openclaw.as_ref().and_then(|s| s.version.as_ref()),
+        ),
+    ];
+    versions
+        .into_iter()
+        .filter_map(|(r, v)| Some((format!("/spec/{}/version", descriptor(r).section), v?)))
+        .collect()
+}
+
+/// The LiteLLM endpoint family a runtime calls, and what its model targets must not be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireApi {
+    /// `/v1/responses` (codex; OpenClaw with `api: openai-responses`).
+    Responses,
+    /// `/v1/chat/completions` (OpenClaw with `api: openai-completions`).
+    ChatCompletions,
+    /// `/v1/messages` (Claude Code).
+    Messages,
+    /// `/v1beta/models/<model>:generateContent` (Gemini CLI).
+    GenerateContent,
+}
+
+impl WireApi {
+    /// The proxy route, as written in messages.
+    pub fn route(self) -> &'static str {
+        match self {
+            WireApi::Responses => "/v1/responses",
+            WireApi::ChatCompletions => "/v1/chat/completions",
+            WireApi::Messages => "/v1/messages",
+            WireApi::GenerateContent => "/v1beta/models/<model>:generateContent",
+        }
+    }
+
+    /// Why `target` (a `litellm_params.model`) fails on this API, if it does (incident 5):
+    /// on `/v1/responses` a `responses/` prefix reaches the provider and is refused; on the
+    /// other routes LiteLLM goes through chat completions, where the ChatGPT bridge only
+    /// answers with the `responses/` prefix.
+    pub fn refuses(self, target: &str) -> Option<&'static str> {
+        match self {
+            WireApi::Responses => target.contains("/responses/").then_some(
+                "the `responses/` prefix reaches the provider on this route and is refused",
+            ),
+            WireApi::ChatCompletions | WireApi::Messages | WireApi::GenerateContent => {
+                (target.starts_with("chatgpt/") && !target.contains("/responses/")).then_some(
+                    "LiteLLM serves this route through chat completions, where a `chatgpt/` target needs the `responses/` prefix",
+                )
+            }
+        }
+    }
+}
+
+/// The model aliases an agent calls, with the `/spec/...` pointer of the field that sets
+/// each: its model, and any other the runtime uses (the key's allowlist must hold them all).
+pub fn model_aliases(agent: &Agent) -> Vec<(&'static str, String)> {
+    let mut v = vec![("/spec/model", agent.model.clone())];
+    if let Settings::ClaudeCode(s) = &agent.settings {
+        if s.small_fast_model != agent.model {
+            v.push((
+                "/spec/claudeCode/smallFastModel",
+                s.small_fast_model.clone(),
+            ));
+        }
+    }
+    v
+}
+
+/// What a runtime module builds; [`build`] assembles it with the platform's parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parts {
+    /// Its config files.
+    pub config_files: Vec<ConfigFile>,
+    /// Its own variables (placed after `HOME`, before the platform's).
+    pub env: Vec<EnvVar>,
+    /// How it gets the LiteLLM key.
+    pub key: KeyDelivery,
+    /// The pinned version of its npm package.
+    pub version: semver::Version,
+    /// Its own rules that failed.
+    pub violations: Vec<Violation>,
+}
+
+/// How a runtime receives the agent's LiteLLM key from the key Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum KeyDelivery {
+    /// As this environment variable (`optional` secretKeyRef).
+    Env(String),
+    /// As this file under the pod's Secret-files directory, never in the environment.
+    File(String),
+}
 
 /// Everything a runtime contributes to an agent's artifacts.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +252,10 @@ pub struct RuntimeOutput {
     pub env: Vec<EnvVar>,
     /// Every Secret key the pod reads.
     pub secrets: Vec<SecretNeed>,
+    /// Secret keys mounted as files under [`platform::SECRET_FILES_DIR`].
+    pub secret_files: Vec<SecretFile>,
+    /// How the LiteLLM key arrives (the boot step warns when it is empty).
+    pub key: KeyDelivery,
     /// npm packages (`name@version`) the init container installs.
     pub npm_packages: Vec<String>,
     /// What the boot step executes once the files are in place.
@@ -36,6 +271,52 @@ pub struct ConfigFile {
     pub path: String,
     /// The file's content.
     pub content: String,
+}
+
+/// A Secret key mounted as a file (read-only) under [`platform::SECRET_FILES_DIR`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretFile {
+    /// The Secret.
+    pub secret: String,
+    /// Its key.
+    pub key: String,
+    /// The file name under the Secret-files directory.
+    pub path: String,
+    /// When true the pod starts without it.
+    pub optional: bool,
+}
+
+/// Serializes a runtime's JSON config file: pretty, with a final newline. Serializing plain
+/// structs of strings, bools and maps cannot fail; the error arm keeps `unwrap` off the path.
+pub fn to_json(value: &impl Serialize) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => s + "\n",
+        Err(e) => format!("{{\"internal error\": {:?}}}\n", e.to_string()),
+    }
+}
+
+/// LiteLLM's root URL (the base URL without `/v1`), for runtimes that append their own
+/// versioned route; rule `litellm-base-url` when the base URL does not end in `/v1`.
+pub fn litellm_root(agent: &Agent) -> (String, Vec<Violation>) {
+    let base = agent.litellm_base_url.trim_end_matches('/');
+    match base.strip_suffix("/v1") {
+        Some(root) => (root.to_owned(), Vec::new()),
+        None => (
+            base.to_owned(),
+            vec![Violation {
+                rule: "litellm-base-url",
+                pointer: "/spec/litellm/baseUrl".into(),
+                message: format!(
+                    "`{}` does not end in `/v1`; the {} runtime calls LiteLLM's root with its own route ({}), which gen-agents derives by removing `/v1`",
+                    agent.litellm_base_url,
+                    agent.runtime().as_str(),
+                    agent.settings.wire_api().route()
+                ),
+                help: "write the proxy's OpenAI-compatible base URL, e.g. `http://litellm:4000/v1`".into(),
+            }],
+        ),
+    }
 }
 
 /// A Kubernetes `EnvVar`.
@@ -115,22 +396,21 @@ pub struct Violation {
 
 /// Builds the runtime part of an agent, or the rules it breaks.
 pub fn build(agent: &Agent) -> Result<RuntimeOutput, Vec<Violation>> {
-    let out = match agent.runtime {
-        Runtime::Codex => codex::build(agent),
-        // `resolve` refuses the planned runtimes before this point.
-        other => {
-            return Err(vec![Violation {
-                rule: "runtime-unsupported",
-                pointer: "/spec/runtime".into(),
-                message: format!(
-                    "runtime `{}` is not rendered by this version",
-                    other.as_str()
-                ),
-                help: "use `runtime: codex`".into(),
-            }])
-        }
+    let parts = match &agent.settings {
+        Settings::Codex(s) => codex::build(agent, s),
+        Settings::ClaudeCode(s) => claude_code::build(agent, s),
+        Settings::GeminiCli(s) => gemini_cli::build(agent, s),
+        Settings::Openclaw(s) => openclaw::build(agent, s),
     };
+    let out = assemble(
+        agent,
+        parts.config_files,
+        parts.env,
+        parts.key,
+        &parts.version,
+    );
     let violations = [
+        parts.violations,
         check_env_reserved(agent, &out),
         check_mcp_env_declared(agent, &out),
     ]
@@ -142,20 +422,67 @@ pub fn build(agent: &Agent) -> Result<RuntimeOutput, Vec<Violation>> {
     }
 }
 
-/// Rule `model-alias`: the agent's model must be a `model_name` of the LiteLLM proxy, and
-/// for a runtime on the Responses wire API (codex) its target must not carry the
-/// `responses/` prefix, which leaks upstream and gets 400 "model not supported" (incident 5).
-pub fn check_model(
+/// One order for every runtime: `HOME`, the runtime's own variables, the platform's, the
+/// key (when it is a variable), the agent's own.
+fn assemble(
     agent: &Agent,
+    config_files: Vec<ConfigFile>,
+    runtime_env: Vec<EnvVar>,
+    key: KeyDelivery,
+    version: &semver::Version,
+) -> RuntimeOutput {
+    let mut env = vec![EnvVar::literal("HOME", platform::HOME)];
+    env.extend(runtime_env);
+    env.extend(platform::env(agent));
+    let mut secret_files = Vec::new();
+    match &key {
+        KeyDelivery::Env(name) => {
+            env.push(EnvVar::secret(name, &agent.litellm_key_secret, "key", true))
+        }
+        KeyDelivery::File(path) => secret_files.push(SecretFile {
+            secret: agent.litellm_key_secret.clone(),
+            key: "key".into(),
+            path: path.clone(),
+            optional: true,
+        }),
+    }
+    env.extend(user_env(agent));
+    let mut secrets = vec![platform::token_need(agent), platform::key_need(agent)];
+    secrets.extend(user_secrets(agent));
+    RuntimeOutput {
+        config_files,
+        env,
+        secrets,
+        secret_files,
+        key,
+        npm_packages: platform::npm_packages(agent, version),
+        command: platform::command(agent),
+    }
+}
+
+/// Rule `model-alias`: each alias the agent calls must be a `model_name` of the LiteLLM
+/// proxy, and its target must suit the runtime's wire API (incident 5).
+pub fn check_model(agent: &Agent, models: &crate::resolve::litellm::ModelList) -> Vec<Violation> {
+    let wire = agent.settings.wire_api();
+    model_aliases(agent)
+        .into_iter()
+        .filter_map(|(pointer, alias)| check_alias(agent, wire, pointer, &alias, models))
+        .collect()
+}
+
+fn check_alias(
+    agent: &Agent,
+    wire: WireApi,
+    pointer: &str,
+    alias: &str,
     models: &crate::resolve::litellm::ModelList,
 ) -> Option<Violation> {
-    let alias = &agent.model;
     let Some(target) = models.models.get(alias) else {
         let close =
             crate::validate::schema::did_you_mean(alias, models.models.keys().map(String::as_str));
         return Some(Violation {
             rule: "model-alias",
-            pointer: "/spec/model".into(),
+            pointer: pointer.into(),
             message: format!(
                 "model `{alias}` is not a `model_name` in the LiteLLM config {}",
                 models.file
@@ -169,12 +496,20 @@ pub fn check_model(
             },
         });
     };
-    let responses_api = matches!(agent.runtime, Runtime::Codex);
-    (responses_api && target.contains("/responses/")).then(|| Violation {
+    let why = wire.refuses(target)?;
+    Some(Violation {
         rule: "model-alias",
-        pointer: "/spec/model".into(),
-        message: format!("model `{alias}` maps to `{target}` in {}; codex calls LiteLLM's /v1/responses, where the `responses/` prefix reaches the provider and is refused", models.file),
-        help: "use an alias whose `litellm_params.model` has no `responses/` prefix (the platform keeps `codex-cli/gpt-5.4` → `chatgpt/gpt-5.4` for this), and allow it on the agent's virtual key".into(),
+        pointer: pointer.into(),
+        message: format!(
+            "model `{alias}` maps to `{target}` in {}; the {} runtime calls LiteLLM's {}, and {why}",
+            models.file,
+            agent.runtime().as_str(),
+            wire.route()
+        ),
+        help: match wire {
+            WireApi::Responses => "use an alias whose `litellm_params.model` has no `responses/` prefix (the platform keeps `codex-cli/gpt-5.4` → `chatgpt/gpt-5.4` for this), and allow it on the agent's virtual key".into(),
+            _ => "use an alias whose `litellm_params.model` is `chatgpt/responses/…` (or another provider), and allow it on the agent's virtual key".into(),
+        },
     })
 }
 
@@ -225,7 +560,7 @@ fn check_env_reserved(agent: &Agent, out: &RuntimeOutput) -> Vec<Violation> {
             v.push(Violation {
                 rule: "env-reserved",
                 pointer: format!("/spec/env/{}", crate::validate::rules::escape(&e.name)),
-                message: format!("`{}` is set by the {} runtime and cannot be redefined in `spec.env`", e.name, agent.runtime.as_str()),
+                message: format!("`{}` is set by the {} runtime and cannot be redefined in `spec.env`", e.name, agent.runtime().as_str()),
                 help: "remove it from `spec.env`; use the dedicated field (e.g. `litellm.keySecret`, `tokenSecret`, `apiUrl`)".into(),
             });
         }

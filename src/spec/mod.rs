@@ -103,8 +103,9 @@ pub struct AgentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<Runtime>,
     /// The LiteLLM model alias the agent calls (a `model_name` of the proxy's `model_list`).
-    /// For codex it must map to a deployment that serves the Responses API without the
-    /// `responses/` prefix, e.g. `codex-cli/gpt-5.4`. Default `codex-cli/gpt-5.4`.
+    /// It must suit the runtime's wire API: codex calls `/v1/responses`, so its alias must
+    /// map to a deployment without the `responses/` prefix, e.g. `codex-cli/gpt-5.4`.
+    /// Default for codex `codex-cli/gpt-5.4`; the other runtimes have no default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Number of pods. `0` parks the agent: the Deployment, PVC and Secrets stay, and the next
@@ -114,7 +115,8 @@ pub struct AgentSpec {
     /// Size of the agent's PersistentVolumeClaim, a Kubernetes quantity. Default `1Gi`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<String>,
-    /// Container image for the tools installer and the agent. Default `node:22-bookworm-slim`.
+    /// Container image for the tools installer and the agent. Default: the runtime's
+    /// (`node:22-bookworm-slim`; `node:24-bookworm-slim` for OpenClaw, which needs Node 24).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// How the agent reaches the LiteLLM proxy.
@@ -124,8 +126,8 @@ pub struct AgentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_servers: Option<BTreeMap<String, McpServer>>,
     /// The platform agent type the installation registers as. Must be one the platform
-    /// knows (`codex` for the codex runtime): any other name is swept as stale by the
-    /// platform's cleanup job and messages stop reaching the agent. Default `codex`.
+    /// knows for the runtime (`codex` for codex): any other name is swept as stale by the
+    /// platform's cleanup job and messages stop reaching the agent. Default: the runtime's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_agent_name: Option<String>,
     /// The platform instance id of this agent. Default: the agent's name.
@@ -139,33 +141,34 @@ pub struct AgentSpec {
     /// point production agents at another environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_url: Option<String>,
-    /// The platform adapter name. Default `codex`.
+    /// The platform adapter the agent loop drives the runtime with. Default: the runtime's
+    /// own (`codex`, `claude-code`, `gemini-cli`, `openclaw`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,
-    /// Pinned `@openai/codex` version (exact semver), installed by the init container.
-    /// Default `0.169.0`, the version CI checks generated configs with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub codex_version: Option<String>,
-    /// Pinned `@commonlyai/mcp` version (exact semver). Default `0.1.9`.
+    /// Pinned `@commonlyai/mcp` version (exact semver), the platform's MCP server, installed
+    /// for every runtime. Default `0.1.9`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commonly_mcp_version: Option<String>,
     /// Git ref of the platform CLI cloned by the init container. Default `main`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commonly_cli_ref: Option<String>,
     /// Name of the Secret holding the platform runtime token (key `token`).
-    /// Default `cloud-codex-<name>-token`.
+    /// Default `<prefix>-<name>-token`, e.g. `cloud-codex-<name>-token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_secret: Option<String>,
-    /// The codex sandbox. Default `danger-full-access`: codex's bubblewrap sandbox cannot run
-    /// in a normal pod, so the pod is the perimeter.
+    /// Settings of the codex runtime. Only for `runtime: codex` (a `kind: Defaults`
+    /// document may set every runtime's section).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sandbox_mode: Option<SandboxMode>,
-    /// When codex asks before running a command. Default `never` (nobody is there to answer).
+    pub codex: Option<crate::runtime::codex::Section>,
+    /// Settings of the Claude Code runtime. Only for `runtime: claude-code`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval_policy: Option<ApprovalPolicy>,
-    /// Reasoning effort sent with every model call. Unset: the model's default.
+    pub claude_code: Option<crate::runtime::claude_code::Section>,
+    /// Settings of the Gemini CLI runtime. Only for `runtime: gemini-cli`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_effort: Option<ReasoningEffort>,
+    pub gemini_cli: Option<crate::runtime::gemini_cli::Section>,
+    /// Settings of the OpenClaw runtime. Only for `runtime: openclaw`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openclaw: Option<crate::runtime::openclaw::Section>,
     /// CPU and memory of the agent container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
@@ -183,11 +186,11 @@ pub struct AgentSpec {
 pub enum Runtime {
     /// OpenAI Codex CLI (`@openai/codex`), config in `$CODEX_HOME/config.toml`.
     Codex,
-    /// Claude Code (planned; not rendered by this version).
+    /// Claude Code (`@anthropic-ai/claude-code`), settings in `$CLAUDE_CONFIG_DIR`.
     ClaudeCode,
-    /// Gemini CLI (planned; not rendered by this version).
+    /// Gemini CLI (`@google/gemini-cli`), settings read as system settings.
     GeminiCli,
-    /// OpenClaw (planned; not rendered by this version).
+    /// OpenClaw (`openclaw`, Node 24), config in `openclaw.json`.
     Openclaw,
 }
 
@@ -202,27 +205,26 @@ impl Runtime {
         }
     }
 
-    /// The prefix of every Kubernetes resource an agent of this runtime owns
-    /// (`cloud-codex-<name>`, as the platform chart names them).
-    pub fn resource_prefix(self) -> &'static str {
-        match self {
-            Runtime::Codex => "cloud-codex",
-            Runtime::ClaudeCode => "cloud-claude",
-            Runtime::GeminiCli => "cloud-gemini",
-            Runtime::Openclaw => "cloud-openclaw",
-        }
-    }
+    /// Every runtime, in the order they are documented.
+    pub const ALL: [Runtime; 4] = [
+        Runtime::Codex,
+        Runtime::ClaudeCode,
+        Runtime::GeminiCli,
+        Runtime::Openclaw,
+    ];
 }
 
 /// How the agent reaches LiteLLM.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LiteLlm {
-    /// Base URL of the proxy's OpenAI-compatible API, with `/v1`. Default `http://litellm:4000/v1`.
+    /// Base URL of the proxy's OpenAI-compatible API, ending in `/v1`. Default
+    /// `http://litellm:4000/v1`. Runtimes that call the proxy's root (Claude Code, Gemini
+    /// CLI) get it without `/v1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
     /// Name of the Secret holding the agent's LiteLLM virtual key (key `key`).
-    /// Default `cloud-codex-<name>-litellm-key`.
+    /// Default `<prefix>-<name>-litellm-key`, e.g. `cloud-codex-<name>-litellm-key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_secret: Option<String>,
 }
@@ -236,51 +238,10 @@ pub struct McpServer {
     /// Its arguments.
     #[serde(default)]
     pub args: Vec<String>,
-    /// NAMES of pod environment variables passed through to the server (codex does not pass
-    /// its environment to MCP servers). Never values: a value here would land in a ConfigMap.
-    /// Each name must exist in the agent's pod env.
+    /// NAMES of pod environment variables passed through to the server, and the only ones
+    /// it gets (besides `HOME` and `PATH`, whatever the runtime). Never values: a value here
+    /// would land in a ConfigMap. Each name must exist in the agent's pod env.
     pub env: Vec<String>,
-}
-
-/// Codex `sandbox_mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum SandboxMode {
-    /// Read-only file system access.
-    ReadOnly,
-    /// Writes allowed inside the workspace.
-    WorkspaceWrite,
-    /// No sandbox: the pod is the perimeter.
-    DangerFullAccess,
-}
-
-/// Codex `approval_policy`. (`untrusted` and `on-failure` are refused or deprecated by
-/// current codex and are not offered.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ApprovalPolicy {
-    /// Never ask.
-    Never,
-    /// Let the model ask.
-    OnRequest,
-}
-
-/// Codex `model_reasoning_effort` (codex itself accepts any text here, so it is checked here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReasoningEffort {
-    /// No reasoning.
-    None,
-    /// Minimal.
-    Minimal,
-    /// Low.
-    Low,
-    /// Medium.
-    Medium,
-    /// High.
-    High,
-    /// Extra high.
-    Xhigh,
 }
 
 /// Container resources.

@@ -169,14 +169,17 @@ fn check_quantities(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
 /// Rule `version-pin`: pins are exact semantic versions. A typo or a range installs
 /// something else, and `helm lint` accepts any string (see incident 3 in the README).
 fn check_version_pins(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
-    for (field, value) in [
-        ("codexVersion", &spec.codex_version),
-        ("commonlyMcpVersion", &spec.commonly_mcp_version),
-    ] {
-        let Some(v) = value else { continue };
+    let platform = spec
+        .commonly_mcp_version
+        .as_ref()
+        .map(|v| ("/spec/commonlyMcpVersion".to_owned(), v));
+    for (pointer, v) in platform
+        .into_iter()
+        .chain(crate::runtime::section_versions(spec))
+    {
         if let Err(e) = semver::Version::parse(v) {
             diags.push(
-                Diagnostic::error("version-pin", ctx.value_at(&format!("/spec/{field}")), format!("`{v}` is not an exact semantic version: {e}"))
+                Diagnostic::error("version-pin", ctx.value_at(&pointer), format!("`{v}` is not an exact semantic version: {e}"))
                     .with_help("pin an exact published version such as `0.169.0` (no `v`, no ranges); check it exists with `npm view <package>@<version>`"),
             );
         }
@@ -567,7 +570,7 @@ mod tests {
     #[test]
     fn version_pin_fires_on_ranges_and_passes_exact_versions() {
         assert_eq!(
-            run("spec: {codexVersion: ^0.169}", check_version_pins),
+            run("spec: {codex: {version: ^0.169}}", check_version_pins),
             ["version-pin"]
         );
         assert_eq!(
@@ -575,7 +578,7 @@ mod tests {
             ["version-pin"]
         );
         assert!(run(
-            "spec: {codexVersion: 0.169.0, commonlyMcpVersion: 0.1.10-rc.1}",
+            "spec: {codex: {version: 0.169.0}, openclaw: {version: 2026.9.6}, commonlyMcpVersion: 0.1.10-rc.1}",
             check_version_pins
         )
         .is_empty());

@@ -64,6 +64,13 @@ impl KindValidator {
                 for key in unexpected {
                     let key_ptr =
                         format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    if let Some(new) = (pointer == "/spec")
+                        .then(|| crate::runtime::moved_field(key))
+                        .flatten()
+                    {
+                        diags.push(field_moved(at(&key_ptr), key, new));
+                        continue;
+                    }
                     diags.push(
                         Diagnostic::error(
                             "schema-unknown-key",
@@ -167,6 +174,24 @@ impl KindValidator {
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+/// Rule `field-moved`: a flat field of an older spec that now lives in its runtime's section.
+fn field_moved(at: Location, key: &str, new: &str) -> Diagnostic {
+    let (section, field) = new
+        .strip_prefix("spec.")
+        .and_then(|p| p.split_once('.'))
+        .unwrap_or(("", new));
+    Diagnostic::error(
+        "field-moved",
+        at,
+        format!(
+            "`spec.{key}` moved to `{new}`: each runtime's own settings now sit in its section"
+        ),
+    )
+    .with_help(format!(
+        "write it as `{section}: {{{field}: …}}` under `spec`"
+    ))
 }
 
 fn report_wrong_type(
