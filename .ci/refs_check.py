@@ -4,9 +4,9 @@
     refs_check.py RENDERED.yaml CONFIGMAPS.yaml SECRETS.yaml
 
 For every rendered Deployment: each configMap volume names a ConfigMap in
-CONFIGMAPS.yaml holding every key the boot step copies
-(GEN_AGENTS_RUNTIME_FILES); each required secretKeyRef names a Secret stub in
-SECRETS.yaml with that key; each PVC volume names a rendered
+CONFIGMAPS.yaml (or rendered by the chart) holding every key the boot step copies
+(GEN_AGENTS_RUNTIME_FILES); each required secretKeyRef and each required Secret
+volume source names a Secret stub in SECRETS.yaml with that key; each PVC volume names a rendered
 PersistentVolumeClaim. A missing one would leave the pod in
 CreateContainerConfigError or ContainerCreating, which no schema catches.
 
@@ -38,7 +38,8 @@ def keys_of(obj: dict[str, Any]) -> set[str]:
 
 def main(rendered_path: str, cm_path: str, secrets_path: str) -> int:
     rendered = load(rendered_path)
-    cms = by_kind(load(cm_path), "ConfigMap")
+    # The chart renders ConfigMaps of its own (the shared scripts); gen-agents' are in CM_PATH.
+    cms = {**by_kind(rendered, "ConfigMap"), **by_kind(load(cm_path), "ConfigMap")}
     secrets = by_kind(load(secrets_path), "Secret")
     pvcs = by_kind(rendered, "PersistentVolumeClaim")
     problems: list[str] = []
@@ -53,6 +54,19 @@ def main(rendered_path: str, cm_path: str, secrets_path: str) -> int:
                     problems.append(f"{name}: ConfigMap {vol['configMap']['name']!r} is not in {cm_path}")
             if "persistentVolumeClaim" in vol and vol["persistentVolumeClaim"]["claimName"] not in pvcs:
                 problems.append(f"{name}: PVC {vol['persistentVolumeClaim']['claimName']!r} is not rendered")
+            sources = [s["secret"] for s in (vol.get("projected") or {}).get("sources", []) if "secret" in s]
+            if "secret" in vol:
+                sources.append(vol["secret"])
+            for src in sources:
+                if src.get("optional"):
+                    continue
+                secret = secrets.get(src["secretName" if "secretName" in src else "name"])
+                if secret is None:
+                    problems.append(f"{name}: volume {vol['name']!r} needs a Secret not in {secrets_path}")
+                    continue
+                for item in src.get("items", []):
+                    if item["key"] not in keys_of(secret):
+                        problems.append(f"{name}: volume {vol['name']!r}: Secret has no key {item['key']!r}")
         for container in pod.get("initContainers", []) + pod.get("containers", []):
             mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
             env = {e["name"]: e for e in container.get("env", [])}

@@ -3,13 +3,17 @@
 # runtime files in place, seed the platform CLI's token files, then exec the
 # agent's command (passed as arguments: the container's `args`).
 #
-# Static text: Helm embeds this file verbatim. Every input is an env var:
+# Static text: the chart ships it verbatim in one shared ConfigMap (templates/scripts.yaml). Every input is an env var:
 #   GEN_AGENTS_RUNTIME_DIR    where the agent's ConfigMap is mounted (read-only)
 #   GEN_AGENTS_RUNTIME_FILES  JSON list of {"key", "path"}: copy ConfigMap key
-#                             to path (codex writes into CODEX_HOME, so it
-#                             gets a writable copy, refreshed on every boot)
+#                             to path (runtimes write next to their config,
+#                             so each gets a writable copy, refreshed on
+#                             every boot)
 #   HOME, COMMONLY_*          from the agent's env (see values `env`)
-#   LITELLM_API_KEY           optional Secret key; empty means calls will 401
+#   GEN_AGENTS_MODEL_KEY_ENV  name of the variable holding the LiteLLM key, or
+#   GEN_AGENTS_MODEL_KEY_FILE the Secret file holding it (runtimes that must
+#                             not see it in their environment); optional
+#                             Secret key, empty means model calls will fail
 #   GITHUB_PAT                optional; seeds git's credential store
 # JSON files are built with JSON.stringify, never with shell text (a heredoc
 # once leaked the whole environment into a config file on the PVC).
@@ -34,7 +38,7 @@ if ! command -v git >/dev/null 2>&1 || [ ! -s /etc/ssl/certs/ca-certificates.crt
 fi
 
 # 1. Runtime files: ConfigMap key -> writable copy at path. Written to a temp
-#    name and renamed, so codex never reads a half-written file.
+#    name and renamed, so the runtime never reads a half-written file.
 node -e '
   const fs = require("fs"), path = require("path");
   const dir = process.env.GEN_AGENTS_RUNTIME_DIR;
@@ -58,8 +62,14 @@ node -e '
 
 # 2. The model key is an optional Secret so the pod can start before the
 #    operator mints it; say loudly that calls will fail until then.
-if [ -z "${LITELLM_API_KEY:-}" ]; then
-  log "WARNING: LITELLM_API_KEY is empty: model calls will 401 at LiteLLM until the agent's LiteLLM key Secret is filled"
+if [ -n "${GEN_AGENTS_MODEL_KEY_ENV:-}" ]; then
+  if [ -z "$(printenv "$GEN_AGENTS_MODEL_KEY_ENV" || true)" ]; then
+    log "WARNING: $GEN_AGENTS_MODEL_KEY_ENV is empty: model calls will 401 at LiteLLM until the agent's LiteLLM key Secret is filled"
+  fi
+elif [ -n "${GEN_AGENTS_MODEL_KEY_FILE:-}" ]; then
+  if [ ! -s "$GEN_AGENTS_MODEL_KEY_FILE" ]; then
+    log "WARNING: $GEN_AGENTS_MODEL_KEY_FILE is missing or empty: model calls will 401 at LiteLLM until the agent's LiteLLM key Secret is filled"
+  fi
 fi
 
 # 3. Platform CLI identity, rewritten on every boot so a rotated token or a

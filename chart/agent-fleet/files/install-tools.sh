@@ -1,17 +1,18 @@
 #!/bin/bash
-# Init container `codex-tools-installer` of every agent-fleet Deployment.
-# Installs the agent's npm tools (codex, the platform MCP server) globally into
+# Init container `tools-installer` of every agent-fleet Deployment, whatever
+# the runtime. Installs the agent's npm tools (its runtime's CLI, the platform
+# MCP server) globally into
 # the shared `tools` volume and the platform CLI from git, so the main
 # container finds them under /tools/bin.
 #
-# Static text: Helm embeds this file verbatim. Every input is an env var:
+# Static text: the chart ships it verbatim in one shared ConfigMap (templates/scripts.yaml). Every input is an env var:
 #   NPM_CONFIG_PREFIX             /tools: `npm install --global` lands there
 #   GEN_AGENTS_NPM_PACKAGES       JSON list of exact npm specs (name@version)
 #   GEN_AGENTS_COMMONLY_CLI_REPO  git URL of the platform repository
 #   GEN_AGENTS_COMMONLY_CLI_REF   branch or tag to clone (its cli/ dir is used)
 set -euo pipefail
 
-log() { printf '[codex-tools-installer] %s\n' "$*" >&2; }
+log() { printf '[tools-installer] %s\n' "$*" >&2; }
 
 : "${NPM_CONFIG_PREFIX:?NPM_CONFIG_PREFIX must be set}"
 : "${GEN_AGENTS_NPM_PACKAGES:?GEN_AGENTS_NPM_PACKAGES must be set}"
@@ -60,5 +61,5 @@ npm install --prefix "$cli" --omit=dev --no-audit --no-fund
 chmod +x "$cli/src/index.js"
 ln -sf "$cli/src/index.js" "$NPM_CONFIG_PREFIX/bin/commonly"
 
-"$NPM_CONFIG_PREFIX/bin/codex" --version || log "WARNING: codex --version failed"
+npm ls --global --depth=0 >&2 || log "WARNING: npm ls failed"
 "$NPM_CONFIG_PREFIX/bin/commonly" --version || log "WARNING: commonly --version failed"
