@@ -148,9 +148,14 @@ fn render(args: &RenderArgs) -> ExitCode {
     }
     if let Some(dir) = &args.out_dir {
         return match gen_agents::write::write_atomic(dir, &artifacts) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(written) => {
+                for note in &written.notes {
+                    eprintln!("note: {}: {note}", dir.display());
+                }
+                ExitCode::SUCCESS
+            }
             Err(e) => {
-                eprintln!("error: {}: {e} (nothing was changed)", dir.display());
+                eprintln!("error: {}: {e}", dir.display());
                 ExitCode::from(FAILURE)
             }
         };

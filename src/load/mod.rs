@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
 
 pub use yaml::{Document, Node};
 
@@ -127,15 +127,24 @@ fn display(path: &Path) -> String {
 }
 
 fn push_source(sources: &mut Vec<Source>, name: Arc<str>, bytes: Vec<u8>, diags: &mut Diagnostics) {
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    push_source_limited(sources, name, bytes, MAX_FILE_BYTES, diags);
+}
+
+/// [`push_source`] with the size limit as a parameter, so tests can exercise the real check
+/// with a small limit instead of writing 64 MiB.
+fn push_source_limited(
+    sources: &mut Vec<Source>,
+    name: Arc<str>,
+    bytes: Vec<u8>,
+    limit: u64,
+    diags: &mut Diagnostics,
+) {
+    if bytes.len() as u64 > limit {
         diags.push(
             Diagnostic::error(
                 "input-too-large",
                 Location::file(&name),
-                format!(
-                    "the file is larger than {} MiB",
-                    MAX_FILE_BYTES / 1024 / 1024
-                ),
+                format!("the file is larger than {}", size_text(limit)),
             )
             .with_help("split the fleet into several files"),
         );
@@ -146,27 +155,59 @@ fn push_source(sources: &mut Vec<Source>, name: Arc<str>, bytes: Vec<u8>, diags:
             name,
             text: Arc::from(text),
         }),
-        Err(_) => diags.push(
-            Diagnostic::error(
-                "input-encoding",
-                Location::file(&name),
-                "the file is not UTF-8 text",
-            )
-            .with_help("save the file as UTF-8"),
-        ),
+        Err(e) => diags.push(encoding_error(&name, e.as_bytes(), e.utf8_error())),
     }
 }
 
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / 1024 / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Locates an invalid UTF-8 sequence at its first byte: the line, and the column counted in
+/// characters of the valid text before it on that line (as every other diagnostic counts).
+fn encoding_error(name: &Arc<str>, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let at = e.valid_up_to();
+    let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+    let pos = Pos {
+        line: u32::try_from(valid.matches('\n').count() + 1).unwrap_or(u32::MAX),
+        column: u32::try_from(valid[line_start..].chars().count() + 1).unwrap_or(u32::MAX),
+    };
+    let byte = bytes.get(at).copied().unwrap_or_default();
+    let what = match e.error_len() {
+        Some(_) => format!("byte 0x{byte:02X} is not valid UTF-8"),
+        None => format!("the file ends inside a UTF-8 sequence (byte 0x{byte:02X} starts it)"),
+    };
+    let help = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        "the file starts with a UTF-16 byte-order mark: save it as UTF-8"
+    } else {
+        "save the file as UTF-8 (this byte looks like Latin-1 or another legacy encoding)"
+    };
+    Diagnostic::error(
+        "input-encoding",
+        Location::at(name, pos),
+        format!("the file is not UTF-8 text: {what}"),
+    )
+    .with_help(help)
+}
+
 fn read_limited(path: &Path) -> Result<Vec<u8>, LoadError> {
+    read_at_most(path, MAX_FILE_BYTES)
+}
+
+/// Reads at most `limit + 1` bytes, so a larger file is noticed without reading all of it.
+fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>, LoadError> {
     let io = |source| LoadError::Io {
         path: display(path),
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     Ok(bytes)
 }
 
@@ -284,12 +325,89 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn non_utf8_is_a_diagnostic() {
+    fn encoding_diag(bytes: &[u8]) -> Diagnostic {
         let mut d = Diagnostics::default();
         let mut s = Vec::new();
-        push_source(&mut s, Arc::from("x"), vec![0xff, 0xfe], &mut d);
+        push_source(&mut s, Arc::from("x"), bytes.to_vec(), &mut d);
         assert!(s.is_empty());
-        assert_eq!(d.sorted()[0].rule, "input-encoding");
+        d.sorted().remove(0)
+    }
+
+    #[test]
+    fn non_utf8_is_a_diagnostic() {
+        let d = encoding_diag(&[0xff, 0xfe]);
+        assert_eq!(d.rule, "input-encoding");
+        assert_eq!(d.location.pos, Some(Pos { line: 1, column: 1 }));
+        assert!(d.message.contains("0xFF"), "{}", d.message);
+        assert!(d.help.as_deref().unwrap_or("").contains("UTF-16"), "{d:?}");
+    }
+
+    #[test]
+    fn an_encoding_error_is_located_at_its_first_invalid_byte() {
+        // Line 3; the valid prefix of that line is `é: "`, four characters (five bytes).
+        let d = encoding_diag(
+            "a: 1\nb: 2\né: \""
+                .bytes()
+                .chain(*b"\xe9t\xe9\"\n")
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        assert_eq!(d.location.pos, Some(Pos { line: 3, column: 5 }));
+        assert!(
+            d.message.contains("byte 0xE9 is not valid UTF-8"),
+            "{}",
+            d.message
+        );
+        assert!(d.help.as_deref().unwrap_or("").contains("Latin-1"), "{d:?}");
+    }
+
+    #[test]
+    fn a_file_that_ends_inside_a_sequence_says_so() {
+        let d = encoding_diag(b"a: \xe2\x82");
+        assert_eq!(d.location.pos, Some(Pos { line: 1, column: 4 }));
+        assert!(
+            d.message
+                .contains("ends inside a UTF-8 sequence (byte 0xE2"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
+    fn valid_utf8_is_a_source() {
+        let mut d = Diagnostics::default();
+        let mut s = Vec::new();
+        push_source(&mut s, Arc::from("x"), "é: 1\n".into(), &mut d);
+        assert_eq!(s.len(), 1);
+        assert!(!d.has_errors());
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_and_one_at_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        for (size, refused) in [(16, false), (17, true), (4096, true)] {
+            std::fs::write(&path, "#".repeat(size)).unwrap();
+            let bytes = read_at_most(&path, 16).unwrap();
+            assert!(bytes.len() <= 17, "read {} bytes", bytes.len());
+            let mut d = Diagnostics::default();
+            let mut s = Vec::new();
+            push_source_limited(&mut s, Arc::from("big.yaml"), bytes, 16, &mut d);
+            let found = d.sorted();
+            let rules: Vec<_> = found.iter().map(|d| d.rule).collect();
+            if refused {
+                assert_eq!(rules, ["input-too-large"], "size {size}");
+                assert!(s.is_empty());
+                assert_eq!(found[0].message, "the file is larger than 16 bytes");
+            } else {
+                assert!(rules.is_empty(), "size {size}: {rules:?}");
+                assert_eq!(s.len(), 1);
+            }
+        }
+    }
+
+    #[test]
+    fn the_real_limit_is_64_mib() {
+        assert_eq!(size_text(MAX_FILE_BYTES), "64 MiB");
     }
 }

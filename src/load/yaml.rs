@@ -14,6 +14,13 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
 
 /// How deep mappings and sequences may nest. Agent specs need about 6 levels.
+///
+/// Two guards enforce it, and both report `yaml-limits`. This one sees every collection the
+/// parser opens, so it fires for block nesting at any depth and for flow nesting up to
+/// saphyr-parser's own limit. That limit (a `u8` flow level, 255) is hit first only by flow
+/// collections opened more than 255 deep before the scanner can emit their events (it reads
+/// ahead while a `[` may still start a key); [`read_documents_at`] reports it with the same
+/// message, since 255 levels are deeper than these 64 too.
 pub const MAX_DEPTH: usize = 64;
 /// How many nodes alias expansion may create in one file (a "billion laughs" guard).
 pub const MAX_ALIAS_NODES: usize = 10_000;
@@ -210,7 +217,7 @@ pub fn read_documents_at(
                     reader.fatal(
                         "yaml-limits",
                         pos,
-                        "the document nests too deeply".into(),
+                        format!("the document nests deeper than {MAX_DEPTH} levels"),
                         "agent specs need only a few levels; flatten the document",
                     );
                 } else {
@@ -686,6 +693,49 @@ mod tests {
         let text = "[".repeat(100_000);
         let (_, diags) = read(&text);
         assert_eq!(diags[0].rule, "yaml-limits", "{:?}", diags[0]);
+    }
+
+    #[test]
+    fn the_depth_guard_fires_for_block_nesting() {
+        let text: String = (0..MAX_DEPTH + 1)
+            .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+            .collect::<String>()
+            + &"  ".repeat(MAX_DEPTH + 1)
+            + "leaf: 1\n";
+        let (_, diags) = read(&text);
+        assert_eq!(diags[0].rule, "yaml-limits", "{:?}", diags[0]);
+        assert_eq!(
+            diags[0].message,
+            format!("the document nests deeper than {MAX_DEPTH} levels")
+        );
+        // The 65th mapping opens at `k64:`'s value, the line of `k64:`'s first key.
+        assert_eq!(diags[0].location.pos.map(|p| p.line), Some(65));
+    }
+
+    #[test]
+    fn the_depth_guard_fires_for_flow_nesting_below_the_parser_limit() {
+        let text = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let (_, diags) = read(&text);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(
+            diags[0].message,
+            format!("the document nests deeper than {MAX_DEPTH} levels")
+        );
+        assert_eq!(
+            diags[0].location.pos,
+            Some(Pos {
+                line: 1,
+                column: 65
+            })
+        );
+    }
+
+    #[test]
+    fn nesting_at_the_limit_is_read() {
+        let text = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let (docs, diags) = read(&text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(docs.len(), 1);
     }
 
     #[test]
