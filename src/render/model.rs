@@ -29,8 +29,6 @@ pub struct HelmValues {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentValues {
-    /// The agent's name.
-    pub name: String,
     /// The runtime.
     pub runtime: Runtime,
     /// Name of the Deployment and the PVC.
@@ -51,8 +49,6 @@ pub struct AgentValues {
     pub tools: Tools,
     /// The runtime config ConfigMap and where its files go.
     pub runtime_config: RuntimeConfig,
-    /// The Secrets the pod reads (stubs are in `secrets.yaml`).
-    pub secrets: Vec<SecretUse>,
     /// Secret keys mounted read-only as files under `secretFilesDir` (keys a runtime must
     /// not see in its environment).
     pub secret_files: Vec<SecretFile>,
@@ -131,16 +127,6 @@ pub struct FileTarget {
     pub path: String,
 }
 
-/// A Secret the agent reads, and which keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretUse {
-    /// Secret name.
-    pub name: String,
-    /// Keys read.
-    pub keys: Vec<String>,
-}
-
 /// One agent, as the templates see it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -198,7 +184,6 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
         .collect();
     let config_map = format!("{resource_name}-config");
     let values = AgentValues {
-        name: agent.name.clone(),
         runtime: agent.runtime(),
         resource_name,
         replicas: agent.replicas,
@@ -235,7 +220,6 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
                 .collect(),
             checksum: checksum(&data),
         },
-        secrets: secret_uses(rt),
         secret_files: rt.secret_files.clone(),
         secret_files_dir: platform::SECRET_FILES_DIR.to_owned(),
         model_key: rt.key.clone(),
@@ -252,20 +236,6 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
             data,
         },
     }
-}
-
-fn secret_uses(rt: &RuntimeOutput) -> Vec<SecretUse> {
-    let mut by_name: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for s in &rt.secrets {
-        by_name.entry(&s.name).or_default().insert(&s.key);
-    }
-    by_name
-        .into_iter()
-        .map(|(name, keys)| SecretUse {
-            name: name.to_owned(),
-            keys: keys.into_iter().map(str::to_owned).collect(),
-        })
-        .collect()
 }
 
 /// `sha256:<hex>` over the ConfigMap data (key, NUL, content, NUL, in key order).

@@ -323,7 +323,8 @@ pub fn litellm_root(agent: &Agent) -> (String, Vec<Violation>) {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvVar {
-    /// Variable name.
+    /// Variable name. (`GEN_AGENTS_*` names belong to the chart's boot step.)
+    #[schemars(extend("not" = {"pattern": "^GEN_AGENTS_"}))]
     pub name: String,
     /// Literal value (never a secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,7 +17,8 @@ app.kubernetes.io/instance: {{ .Release.Name | toJson }}
 {{/*
 Consistency checks the Kubernetes API server (not its OpenAPI schema) would
 otherwise be the first to catch. values.schema.json already checks every
-field's presence and type. Called with (dict "agent" $a "path" $p).
+field's presence and type, and that no env name takes the chart's
+GEN_AGENTS_ prefix. Called with (dict "agent" $a "path" $p).
 */}}
 {{- define "agent-fleet.checkAgent" -}}
 {{- $a := .agent -}}
@@ -25,11 +26,6 @@ field's presence and type. Called with (dict "agent" $a "path" $p).
 {{- range $k, $v := $a.selectorLabels -}}
 {{- if ne (toJson (index $a.labels $k)) (toJson $v) -}}
 {{- fail (printf "%s.selectorLabels.%s=%s is not in %s.labels: the Deployment's selector would not match its pods" $p $k (toJson $v) $p) -}}
-{{- end -}}
-{{- end -}}
-{{- range $e := $a.env -}}
-{{- if hasPrefix "GEN_AGENTS_" (toString $e.name) -}}
-{{- fail (printf "%s.env: %s clashes with the chart's own GEN_AGENTS_* variables" $p (toJson $e.name)) -}}
 {{- end -}}
 {{- end -}}
 {{- end }}
