@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """What the kubelet needs before a rendered pod can start, checked offline.
 
-    refs_check.py RENDERED.yaml CONFIGMAPS.yaml SECRETS.yaml
+    refs_check.py [--declared-keys] RENDERED.yaml CONFIGMAPS.yaml SECRETS.yaml
 
 For every rendered Deployment: each configMap volume names a ConfigMap in
 CONFIGMAPS.yaml (or rendered by the chart) holding every key the boot step copies
-(GEN_AGENTS_RUNTIME_FILES); each required secretKeyRef and each required Secret
-volume source names a Secret stub in SECRETS.yaml with that key; each PVC volume names a rendered
-PersistentVolumeClaim. A missing one would leave the pod in
-CreateContainerConfigError or ContainerCreating, which no schema catches.
+(GEN_AGENTS_RUNTIME_FILES), whose data hashes to the pod's checksum/config (else a
+rolled-back pod would run another version's config); each required secretKeyRef
+and each required Secret volume source names a Secret in SECRETS.yaml with that
+key; each PVC volume names a rendered PersistentVolumeClaim. A missing one would
+leave the pod in CreateContainerConfigError or ContainerCreating, which no schema
+catches.
+
+Secrets have their keys in data/stringData. gen-agents' stubs carry none (so that
+applying one cannot erase a value): with --declared-keys a Secret also has the
+keys its gen-agents.dev/required-keys and gen-agents.dev/optional-keys annotations
+declare, i.e. the keys the operator is told to create.
 
 Prints one FAIL line per broken reference and a PASS line when there is none;
 exits 1 on any failure.
@@ -16,6 +23,7 @@ exits 1 on any failure.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from typing import Any
@@ -36,11 +44,28 @@ def keys_of(obj: dict[str, Any]) -> set[str]:
     return set(obj.get("data") or {}) | set(obj.get("stringData") or {}) | set(obj.get("binaryData") or {})
 
 
-def main(rendered_path: str, cm_path: str, secrets_path: str) -> int:
+def declared_keys(obj: dict[str, Any]) -> set[str]:
+    notes = (obj.get("metadata") or {}).get("annotations") or {}
+    keys = ",".join(str(notes.get(f"gen-agents.dev/{k}-keys") or "") for k in ("required", "optional"))
+    return {k for k in keys.split(",") if k}
+
+
+def checksum(data: dict[str, str]) -> str:
+    """gen-agents' `sha256:` over the data: key, NUL, content, NUL, in key order."""
+    h = hashlib.sha256()
+    for k in sorted(data):
+        h.update(k.encode() + b"\0" + data[k].encode() + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def main(rendered_path: str, cm_path: str, secrets_path: str, declared: bool = False) -> int:
     rendered = load(rendered_path)
     # The chart renders ConfigMaps of its own (the shared scripts); gen-agents' are in CM_PATH.
     cms = {**by_kind(rendered, "ConfigMap"), **by_kind(load(cm_path), "ConfigMap")}
     secrets = by_kind(load(secrets_path), "Secret")
+    if declared:
+        for secret in secrets.values():
+            secret.setdefault("data", {}).update({k: "" for k in declared_keys(secret)})
     pvcs = by_kind(rendered, "PersistentVolumeClaim")
     problems: list[str] = []
     deployments = [d for d in rendered if d.get("kind") == "Deployment"]
@@ -94,6 +119,11 @@ def main(rendered_path: str, cm_path: str, secrets_path: str) -> int:
                 if f["key"] not in keys_of(cm):
                     problems.append(f"{name}: ConfigMap {cm['metadata']['name']!r} has no key {f['key']!r} "
                                     f"(runtimeConfig.files)")
+            want = ((dep["spec"]["template"].get("metadata") or {}).get("annotations") or {}).get("checksum/config")
+            have = checksum(cm.get("data") or {})
+            if want is not None and want != have:
+                problems.append(f"{name}: ConfigMap {cm['metadata']['name']!r} holds data {have[:17]}…, "
+                                f"the pod was made for checksum/config {want[:17]}…")
     for p in problems:
         print(f"FAIL kubelet refs: {p}")
     if not deployments:
@@ -105,6 +135,10 @@ def main(rendered_path: str, cm_path: str, secrets_path: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    declared = args[:1] == ["--declared-keys"]
+    if declared:
+        args = args[1:]
+    if len(args) != 3:
         sys.exit(__doc__)
-    sys.exit(main(*sys.argv[1:]))
+    sys.exit(main(*args, declared=declared))

@@ -98,7 +98,7 @@ pub struct RenderArgs {
 /// What secrets.yaml holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecretsKind {
-    /// Plain Secret stubs with empty values and fill-in instructions.
+    /// Plain Secret stubs: no data keys, the keys and how to fill them as annotations.
     Stubs,
     /// External Secrets Operator ExternalSecrets.
     ExternalSecrets,

@@ -104,8 +104,8 @@ fn the_examples_pass_every_consumer() {
         "helm lint --strict",
         "helm template",
         "kubernetes-validate --strict",
-        "codex doctor config.load [cloud-codex-cody-config]",
-        "codex exec --strict-config [cloud-codex-reviewer-config]",
+        "codex doctor config.load [cloud-codex-cody-config-",
+        "codex exec --strict-config [cloud-codex-reviewer-config-",
     ] {
         assert!(
             text.lines()
@@ -173,7 +173,7 @@ fn the_readme_pipe_renders_deployments_for_the_fleet() {
     let cms = std::fs::read_to_string(out.path().join("configmaps.yaml")).unwrap();
     let reviewer = cms
         .split("\n---")
-        .find(|d| d.contains("name: cloud-codex-reviewer-config"))
+        .find(|d| d.contains("name: cloud-codex-reviewer-config-"))
         .unwrap();
     assert!(
         reviewer.contains("[mcp_servers.commonly]") && reviewer.contains("[mcp_servers.github]"),
@@ -213,8 +213,8 @@ fn a_config_codex_refuses_fails_the_check() {
 fn a_manifest_the_kubernetes_schema_rejects_fails_the_check() {
     assert_break_is_caught(
         "secrets.yaml",
-        "stringData:",
-        "stringdata:",
+        "type: Opaque",
+        "tpye: Opaque",
         "FAIL kubernetes-validate",
         "secrets.yaml",
     );

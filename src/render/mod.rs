@@ -39,7 +39,7 @@ pub const BUILTIN: [(&str, &str); 4] = [
 /// How Secrets are emitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretsMode {
-    /// Plain `Secret` stubs with empty values.
+    /// Plain `Secret` stubs with no data keys (the keys and how to fill them are annotations).
     Stubs,
     /// External Secrets Operator `ExternalSecret`s reading from a store.
     ExternalSecrets {
@@ -488,16 +488,18 @@ pub fn assemble(
     (!diags.has_errors()).then_some(artifacts)
 }
 
+/// A stub must hold no data keys at all, not even empty ones: `kubectl apply` of an empty
+/// value over a filled Secret would erase it.
 fn check_stub_is_empty(doc: &serde_json::Value, diags: &mut Diagnostics) {
-    for field in ["stringData", "data"] {
-        let leaked = doc
+    for field in ["stringData", "data", "binaryData"] {
+        let has_keys = doc
             .get(field)
             .and_then(|d| d.as_object())
-            .is_some_and(|m| m.values().any(|v| v != ""));
-        if leaked {
+            .is_some_and(|m| !m.is_empty());
+        if has_keys {
             diags.push(internal(
                 "secrets.yaml",
-                "a Secret stub carries a value; stubs must be empty",
+                &format!("a Secret stub carries `{field}` keys; stubs must have none (applying one over a filled Secret would overwrite its values)"),
             ));
         }
     }

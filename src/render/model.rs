@@ -109,7 +109,9 @@ pub struct Tools {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuntimeConfig {
-    /// ConfigMap name.
+    /// ConfigMap name: `<resourceName>-config-<hash>`, content-addressed (the hash is the
+    /// start of `checksum`), so each version of the config is its own immutable ConfigMap
+    /// and a rolled-back Deployment still finds the version it was made with.
     pub config_map: String,
     /// Its files and where the boot step copies them.
     pub files: Vec<FileTarget>,
@@ -159,6 +161,13 @@ pub struct SecretContext {
     pub name: String,
     /// Keys, sorted.
     pub keys: Vec<String>,
+    /// Keys some agent cannot start without, sorted.
+    pub required_keys: Vec<String>,
+    /// Keys every agent reads with `optional: true`, sorted.
+    pub optional_keys: Vec<String>,
+    /// The `kubectl create secret generic` command that creates the Secret with every key,
+    /// a `<key>` placeholder where each value goes (never a value).
+    pub create_command: String,
     /// True when no agent needs it to start.
     pub optional: bool,
     /// Agents that read it, sorted.
@@ -182,7 +191,10 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
         .iter()
         .map(|f| (f.key.clone(), f.content.clone()))
         .collect();
-    let config_map = format!("{resource_name}-config");
+    let checksum = checksum(&data);
+    let config_map = config_map_name(&resource_name, &checksum);
+    let mut cm_labels = labels.clone();
+    cm_labels.insert(AGENT_LABEL.to_owned(), agent.name.clone());
     let values = AgentValues {
         runtime: agent.runtime(),
         resource_name,
@@ -218,7 +230,7 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
                     path: f.path.clone(),
                 })
                 .collect(),
-            checksum: checksum(&data),
+            checksum,
         },
         secret_files: rt.secret_files.clone(),
         secret_files_dir: platform::SECRET_FILES_DIR.to_owned(),
@@ -232,10 +244,25 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
         values,
         config_map: ConfigMapContext {
             name: config_map,
-            labels,
+            labels: cm_labels,
             data,
         },
     }
+}
+
+/// The label on every runtime ConfigMap naming its agent, so an operator can list an
+/// agent's versions (`kubectl get configmap -l gen-agents.dev/agent=NAME`).
+pub const AGENT_LABEL: &str = "gen-agents.dev/agent";
+
+/// Hex digits of the checksum in a runtime ConfigMap's name (40 bits, as kustomize's
+/// `configMapGenerator` uses 10 characters).
+pub const NAME_HASH_LEN: usize = 10;
+
+/// `<resource_name>-config-<first NAME_HASH_LEN hex digits of checksum>`.
+fn config_map_name(resource_name: &str, checksum: &str) -> String {
+    let hex = checksum.strip_prefix("sha256:").unwrap_or(checksum);
+    let hash = hex.get(..NAME_HASH_LEN).unwrap_or(hex);
+    format!("{resource_name}-config-{hash}")
 }
 
 /// `sha256:<hex>` over the ConfigMap data (key, NUL, content, NUL, in key order).
@@ -294,15 +321,32 @@ pub fn fleet_secrets(agents: &[(String, &[crate::runtime::SecretNeed])]) -> Vec<
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
+            let (required_keys, optional_keys): (Vec<_>, Vec<_>) =
+                acc.keys.iter().partition(|(_, (required, _))| *required);
+            let keys: Vec<String> = acc.keys.keys().cloned().collect();
             SecretContext {
+                create_command: create_command(&name, &keys),
                 name,
-                keys: acc.keys.keys().cloned().collect(),
+                keys,
+                required_keys: required_keys.into_iter().map(|(k, _)| k.clone()).collect(),
+                optional_keys: optional_keys.into_iter().map(|(k, _)| k.clone()).collect(),
                 optional,
                 agents: acc.agents.into_iter().collect(),
                 how_to_fill,
             }
         })
         .collect()
+}
+
+/// `kubectl create secret generic NAME --from-literal=KEY=<KEY>...`: names and keys are
+/// DNS names and `[-._a-zA-Z0-9]+` (rule `secret-name`), so the command needs no quoting;
+/// a `<KEY>` placeholder left in place is a shell syntax error, never a stored value.
+fn create_command(name: &str, keys: &[String]) -> String {
+    let mut cmd = format!("kubectl create secret generic {name}");
+    for k in keys {
+        cmd.push_str(&format!(" --from-literal={k}=<{k}>"));
+    }
+    cmd
 }
 
 /// Where the chart's values schema is committed, relative to the repository root.

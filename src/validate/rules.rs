@@ -50,17 +50,24 @@ pub fn check_agent_name(ctx: &Ctx<'_>, name: &str, diags: &mut Diagnostics) {
     }
 }
 
-/// Rule `label`: label keys and values the API server accepts, and not the two keys
-/// gen-agents sets itself (`app`, `agent`: the Deployment selector must never change).
+/// Rule `label`: label keys and values the API server accepts, and not the keys
+/// gen-agents sets itself (`app`, `agent`: the Deployment selector must never change;
+/// `gen-agents.dev/...`: the runtime ConfigMaps' `gen-agents.dev/agent` finds an agent's
+/// config versions).
 pub fn check_labels(ctx: &Ctx<'_>, labels: &BTreeMap<String, String>, diags: &mut Diagnostics) {
     for (key, value) in labels {
         let pointer = format!("/metadata/labels/{}", escape(key));
-        if key == "app" || key == "agent" {
+        if key == "app" || key == "agent" || key.starts_with("gen-agents.dev/") {
+            let why = if key.contains('/') {
+                "it finds the agent's runtime ConfigMaps"
+            } else {
+                "it selects the agent's pods"
+            };
             diags.push(
                 Diagnostic::error(
                     "label",
                     ctx.at(&pointer),
-                    format!("label `{key}` is set by gen-agents (it selects the agent's pods)"),
+                    format!("label `{key}` is set by gen-agents ({why})"),
                 )
                 .with_help("use another key, e.g. `team`"),
             );
@@ -678,6 +685,8 @@ mod tests {
             d.sorted().len()
         };
         assert_eq!(check("labels: {app: x}"), 1);
+        assert_eq!(check("labels: {gen-agents.dev/agent: x}"), 1);
+        assert_eq!(check("labels: {gen-agents.dev.example/agent: x}"), 0);
         assert_eq!(check("labels: {team: 'a b'}"), 1);
         assert_eq!(check("labels: {'-bad': x}"), 1);
         assert_eq!(check("labels: {team: platform, example.com/tier: '1'}"), 0);
