@@ -40,6 +40,8 @@ fn hazard() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 1..8)
         .prop_map(|v| v.concat())
         .prop_filter("not secret-looking", |s| secret_kind(s, true).is_none())
+        // Blank text is refused (rule `empty-value`, tests/empty_values.rs).
+        .prop_filter("not blank", |s| s.chars().any(|c| !c.is_whitespace()))
 }
 
 const RUNTIMES: [&str; 4] = ["codex", "claude-code", "gemini-cli", "openclaw"];
