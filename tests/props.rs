@@ -7,6 +7,7 @@ use gen_agents::render::{SecretsMode, Templates};
 use gen_agents::runtime::codex::CodexConfig;
 use gen_agents::validate::rules::secret_kind;
 use proptest::prelude::*;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 fn hazard() -> impl Strategy<Value = String> {
@@ -40,6 +41,8 @@ fn hazard() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 1..8)
         .prop_map(|v| v.concat())
         .prop_filter("not secret-looking", |s| secret_kind(s, true).is_none())
+        // Blank text is refused (rule `empty-value`, tests/empty_values.rs).
+        .prop_filter("not blank", |s| s.chars().any(|c| !c.is_whitespace()))
 }
 
 const RUNTIMES: [&str; 4] = ["codex", "claude-code", "gemini-cli", "openclaw"];
@@ -62,15 +65,28 @@ fn spec(runtime: &str, model: &str, pod: &str, arg: &str, value: &str, image: &s
     })
 }
 
+/// The documents of `text` as read by our own reader, after checking that an independent
+/// reader (serde_norway, on libyaml) reads exactly the same values: a misreading shared by our
+/// emitter and our reader cannot pass.
 fn read_yaml(text: &str) -> Vec<Value> {
     let file: std::sync::Arc<str> = std::sync::Arc::from("out");
     let mut d = Diagnostics::default();
     let docs = gen_agents::load::yaml::read_documents(&file, text, &mut d);
     assert!(d.is_empty(), "does not parse back: {d:?}\n{text}");
-    docs.iter()
+    let ours: Vec<Value> = docs
+        .iter()
         .map(|d| d.root.to_json())
         .filter(|v| !v.is_null())
-        .collect()
+        .collect();
+    let theirs: Vec<Value> = serde_norway::Deserializer::from_str(text)
+        .map(|doc| {
+            Value::deserialize(doc)
+                .unwrap_or_else(|e| panic!("libyaml cannot read it: {e}\n{text}"))
+        })
+        .filter(|v| !v.is_null())
+        .collect();
+    assert_eq!(ours, theirs, "the two YAML readers disagree on\n{text}");
+    ours
 }
 
 proptest! {

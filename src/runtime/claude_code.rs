@@ -46,6 +46,7 @@ pub struct Section {
     /// Pinned `@anthropic-ai/claude-code` version (exact semver). Default `2.1.331`, the
     /// version CI checks generated settings with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(crate::spec::NON_BLANK))]
     pub version: Option<String>,
     /// `permissions.defaultMode`. Default `bypassPermissions`: nobody is there to approve
     /// a tool call, and the pod is the sandbox.
@@ -55,6 +56,7 @@ pub struct Section {
     /// `ANTHROPIC_DEFAULT_HAIKU_MODEL`). Default: the agent's `model`, so no call ever names
     /// a model the proxy does not serve.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(crate::spec::NON_BLANK))]
     pub small_fast_model: Option<String>,
 }
 

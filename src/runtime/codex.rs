@@ -52,6 +52,7 @@ pub struct Section {
     /// Pinned `@openai/codex` version (exact semver), installed by the init container.
     /// Default `0.169.0`, the version CI checks generated configs with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(crate::spec::NON_BLANK))]
     pub version: Option<String>,
     /// The codex sandbox. Default `danger-full-access`: codex's bubblewrap sandbox cannot run
     /// in a normal pod, so the pod is the perimeter.

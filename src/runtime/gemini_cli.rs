@@ -45,6 +45,7 @@ pub struct Section {
     /// Pinned `@google/gemini-cli` version (exact semver). Default `0.61.0`, the version CI
     /// checks generated settings with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(crate::spec::NON_BLANK))]
     pub version: Option<String>,
 }
 

@@ -45,6 +45,7 @@ pub struct Section {
     /// Pinned `openclaw` version (exact semver). Default `2026.9.6`, the version CI checks
     /// generated configs with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(crate::spec::NON_BLANK))]
     pub version: Option<String>,
     /// The API OpenClaw speaks to LiteLLM. Default `openai-completions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,6 +13,14 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The JSON Schema `pattern` of every string that names something: at least one
+/// non-whitespace character. With `minLength: 1` it makes `""` and `"  "` errors in editors
+/// and in the validator (rule `empty-value`). The strings where empty is meaningful do not
+/// carry it: an MCP server's `args` items (an empty argument is an argument), a literal `env`
+/// value (an empty variable is a value), and label values (Kubernetes allows an empty label
+/// value; the `label` rule still refuses blanks).
+pub const NON_BLANK: &str = r"\S";
+
 /// The only `apiVersion` this build understands.
 pub const API_VERSION: &str = "gen-agents/v1";
 
@@ -80,6 +88,7 @@ pub struct AgentMetadata {
     /// ending with a letter or digit). Every Kubernetes resource name is derived from it
     /// (`cloud-codex-<name>`, `cloud-codex-<name>-litellm-key`, ...), so it is at most 39
     /// characters long.
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub name: String,
     /// Labels copied onto every generated resource and the agent's pods.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -92,6 +101,7 @@ pub struct AgentMetadata {
 pub struct DefaultsMetadata {
     /// A name for this layer, used in messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub name: Option<String>,
 }
 
@@ -107,6 +117,7 @@ pub struct AgentSpec {
     /// map to a deployment without the `responses/` prefix, e.g. `codex-cli/gpt-5.4`.
     /// Default for codex `codex-cli/gpt-5.4`; the other runtimes have no default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub model: Option<String>,
     /// Number of pods. `0` parks the agent: the Deployment, PVC and Secrets stay, and the next
     /// deploy keeps it parked (scaling by hand is reverted by `helm upgrade`). Default `1`.
@@ -114,10 +125,12 @@ pub struct AgentSpec {
     pub replicas: Option<i64>,
     /// Size of the agent's PersistentVolumeClaim, a Kubernetes quantity. Default `1Gi`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub storage: Option<String>,
     /// Container image for the tools installer and the agent. Default: the runtime's
     /// (`node:22-bookworm-slim`; `node:24-bookworm-slim` for OpenClaw, which needs Node 24).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub image: Option<String>,
     /// How the agent reaches the LiteLLM proxy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,32 +142,40 @@ pub struct AgentSpec {
     /// knows for the runtime (`codex` for codex): any other name is swept as stale by the
     /// platform's cleanup job and messages stop reaching the agent. Default: the runtime's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub registry_agent_name: Option<String>,
     /// The platform instance id of this agent. Default: the agent's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub agent_instance_id: Option<String>,
     /// The platform pod (workspace) the agent lives in. Required: there is no default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub pod_id: Option<String>,
     /// The platform API URL, e.g. `http://backend.commonly-dev.svc.cluster.local:5000`.
     /// Required (usually set once in a Defaults document): a built-in default could silently
     /// point production agents at another environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub api_url: Option<String>,
     /// The platform adapter the agent loop drives the runtime with. Default: the runtime's
     /// own (`codex`, `claude-code`, `gemini-cli`, `openclaw`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub adapter: Option<String>,
     /// Pinned `@commonlyai/mcp` version (exact semver), the platform's MCP server, installed
     /// for every runtime. Default `0.1.9`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub commonly_mcp_version: Option<String>,
     /// Git ref of the platform CLI cloned by the init container. Default `main`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub commonly_cli_ref: Option<String>,
     /// Name of the Secret holding the platform runtime token (key `token`).
     /// Default `<prefix>-<name>-token`, e.g. `cloud-codex-<name>-token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub token_secret: Option<String>,
     /// Settings of the codex runtime. Only for `runtime: codex` (a `kind: Defaults`
     /// document may set every runtime's section).
@@ -222,10 +243,12 @@ pub struct LiteLlm {
     /// `http://litellm:4000/v1`. Runtimes that call the proxy's root (Claude Code, Gemini
     /// CLI) get it without `/v1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub base_url: Option<String>,
     /// Name of the Secret holding the agent's LiteLLM virtual key (key `key`).
     /// Default `<prefix>-<name>-litellm-key`, e.g. `cloud-codex-<name>-litellm-key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub key_secret: Option<String>,
 }
 
@@ -234,13 +257,15 @@ pub struct LiteLlm {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct McpServer {
     /// The executable, e.g. `/tools/bin/commonly-mcp`.
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub command: String,
-    /// Its arguments.
+    /// Its arguments. An item may be `""`: an empty argument is still an argument.
     #[serde(default)]
     pub args: Vec<String>,
     /// NAMES of pod environment variables passed through to the server, and the only ones
     /// it gets (besides `HOME` and `PATH`, whatever the runtime). Never values: a value here
     /// would land in a ConfigMap. Each name must exist in the agent's pod env.
+    #[schemars(inner(length(min = 1), pattern(NON_BLANK)))]
     pub env: Vec<String>,
 }
 
@@ -262,9 +287,11 @@ pub struct Resources {
 pub struct ResourceList {
     /// CPU, a Kubernetes quantity such as `50m` or `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub cpu: Option<String>,
     /// Memory, a Kubernetes quantity such as `256Mi`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub memory: Option<String>,
 }
 
@@ -272,7 +299,8 @@ pub struct ResourceList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum EnvValue {
-    /// Literal text. Must not be a secret: it is written into the Helm values.
+    /// Literal text. Must not be a secret: it is written into the Helm values. May be `""`
+    /// (the variable is set, and empty).
     Literal(String),
     /// Read from a Secret.
     Secret(SecretEnv),
@@ -291,8 +319,10 @@ pub struct SecretEnv {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretKeyRef {
     /// The Secret's name.
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub name: String,
     /// The key inside it.
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub key: String,
     /// When true the pod starts even if the Secret or key is missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -11,6 +11,7 @@ use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::yaml::Value as YamlValue;
 use crate::load::Node;
 use crate::spec::schema::{kind_schema, DocKind};
+use crate::spec::NON_BLANK;
 
 /// A compiled validator for one document kind and the schema it was built from (kept to look
 /// up the known field names for did-you-mean help).
@@ -138,6 +139,16 @@ impl KindValidator {
                     )),
                 }
             }
+            ValidationErrorKind::MinLength { limit: 1 } => {
+                report_empty(file, root, pointer, error.instance(), diags)
+            }
+            // `""` also fails `minLength`, which reports it: one problem, one diagnostic.
+            ValidationErrorKind::Pattern { pattern }
+                if pattern == NON_BLANK && error.instance().as_str() != Some("") =>
+            {
+                report_empty(file, root, pointer, error.instance(), diags)
+            }
+            ValidationErrorKind::Pattern { pattern } if pattern == NON_BLANK => {}
             _ => diags.push(Diagnostic::error(
                 "schema",
                 Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),
@@ -214,6 +225,51 @@ fn report_wrong_type(
         )
         .with_help(type_help(node, expected)),
     );
+}
+
+/// Rule `empty-value`: a string that names something (a model, a command, a Secret, ...) is
+/// empty or only whitespace. Such a value passed before and crashed the agent at start
+/// (`model = ""` in config.toml), so it is refused with the field named.
+fn report_empty(
+    file: &Arc<str>,
+    root: &Node,
+    pointer: &str,
+    instance: &Value,
+    diags: &mut Diagnostics,
+) {
+    let field = pretty_path(pointer);
+    let message = match instance.as_str() {
+        Some("") | None => format!("`{field}` is empty"),
+        Some(_) => format!("`{field}` is blank: it holds only whitespace"),
+    };
+    diags.push(
+        Diagnostic::error(
+            "empty-value",
+            Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),
+            message,
+        )
+        .with_help(empty_help(pointer)),
+    );
+}
+
+fn empty_help(pointer: &str) -> String {
+    let mut segments = pointer.rsplit('/');
+    let last = segments.next().unwrap_or_default();
+    let parent = segments.next().unwrap_or_default();
+    match (parent, last) {
+        ("metadata", "name") if pointer == "/metadata/name" => {
+            "write the agent's name, a DNS-1123 label such as `cody`".to_owned()
+        }
+        (_, "command") => {
+            "write the server's executable, e.g. `/tools/bin/commonly-mcp`".to_owned()
+        }
+        ("env", _) => "write the NAME of a pod environment variable, or remove the item".to_owned(),
+        ("secretKeyRef", "name") => {
+            "write the name of the Secret to read, e.g. `api-keys`".to_owned()
+        }
+        ("secretKeyRef", "key") => "write the key inside the Secret, e.g. `GITHUB_PAT`".to_owned(),
+        _ => "write a value, or remove the line to take it from the defaults layers".to_owned(),
+    }
 }
 
 fn report_not_allowed(
