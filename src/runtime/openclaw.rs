@@ -122,6 +122,19 @@ pub struct Provider {
     pub api: Api,
     /// The models offered: the agent's alias.
     pub models: Vec<ModelEntry>,
+    /// Request policy.
+    pub request: Request,
+}
+
+/// `models.providers.litellm.request`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Request {
+    /// Always true: LiteLLM is a Service inside the cluster, and OpenClaw refuses to call a
+    /// URL that resolves to a private address without it (its SSRF guard; proven in CI, where
+    /// `agent exec` fails with "Blocked: resolves to private/internal/special-use IP
+    /// address" when it is missing).
+    pub allow_private_network: bool,
 }
 
 /// An env SecretRef.
@@ -204,6 +217,9 @@ pub fn config(agent: &Agent, s: &Settings) -> OpenclawConfig {
             id: agent.model.clone(),
             name: agent.model.clone(),
         }],
+        request: Request {
+            allow_private_network: true,
+        },
     };
     let servers: BTreeMap<String, McpServer> = agent
         .mcp_servers
