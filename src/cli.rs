@@ -33,6 +33,65 @@ pub enum Command {
     Render(RenderArgs),
     /// Print a JSON Schema derived from the spec types.
     Schema(SchemaArgs),
+    /// Scaffold a fleet repository in DIR: agents/, the schema, a pre-commit config, a CI
+    /// workflow and the rendered deploy/generated; never overwrites a file.
+    #[command(after_help = EXIT_CODES)]
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh or fish) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    Man,
+}
+
+/// `gen-agents init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository to scaffold (created if missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// `gen-agents completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Shells with completion scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// `source <(gen-agents completions bash)`.
+    Bash,
+    /// Into a file on `$fpath` named `_gen-agents`.
+    Zsh,
+    /// Into `~/.config/fish/completions/gen-agents.fish`.
+    Fish,
+}
+
+/// How to print problems (the library's `diag::Format`, as a command-line value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// `file:line:col: error[rule]: message` plus an indented `help:` line.
+    Human,
+    /// One JSON array of objects with file, line, column, severity, rule, message, help.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    Github,
+    /// One SARIF 2.1.0 log, for GitHub code scanning (`upload-sarif`).
+    Sarif,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Github => Format::Github,
+            FormatArg::Sarif => Format::Sarif,
+        }
+    }
 }
 
 /// Inputs shared by validate and render.
@@ -54,7 +113,7 @@ pub struct InputArgs {
     pub allow_empty: bool,
     /// How to print problems. Default: github when GITHUB_ACTIONS=true, else human.
     #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
 }
 
 /// `gen-agents validate`.

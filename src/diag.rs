@@ -1,5 +1,6 @@
 //! Diagnostics: every problem found in a run, located as `file:line:column`, rendered for
-//! people (`human`), machines (`json`) or GitHub Actions annotations (`github`).
+//! people (`human`), machines (`json`), GitHub Actions annotations (`github`) or SARIF 2.1.0
+//! for code scanning (`sarif`).
 //!
 //! Stages never stop at the first problem: they push [`Diagnostic`]s into a [`Diagnostics`]
 //! list and the caller decides, once the stage is done, whether anything may be written.
@@ -8,6 +9,8 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use serde::Serialize;
+
+pub mod sarif;
 
 /// A position in a source file: 1-based line and 1-based column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
@@ -77,6 +80,10 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it.
     pub help: Option<String>,
+    /// The JSON pointer of the offending value inside its document (`/spec/replicas`), when
+    /// the stage that found it knows one; SARIF fingerprints use it so they survive edits
+    /// that only move lines.
+    pub pointer: Option<String>,
 }
 
 impl Diagnostic {
@@ -88,6 +95,7 @@ impl Diagnostic {
             rule,
             message: message.into(),
             help: None,
+            pointer: None,
         }
     }
 
@@ -103,6 +111,13 @@ impl Diagnostic {
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Records the JSON pointer of the offending value.
+    #[must_use]
+    pub fn with_pointer(mut self, pointer: impl Into<String>) -> Self {
+        self.pointer = Some(pointer.into());
         self
     }
 
@@ -137,6 +152,21 @@ impl Diagnostics {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
 
+    /// How many diagnostics were recorded so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Sets `pointer` on every diagnostic recorded since [`Diagnostics::len`] was `start`
+    /// that has none yet.
+    pub fn point_since(&mut self, start: usize, pointer: &str) {
+        for d in self.0.iter_mut().skip(start) {
+            if d.pointer.is_none() {
+                d.pointer = Some(pointer.to_owned());
+            }
+        }
+    }
+
     /// True when there is nothing to report.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -151,7 +181,7 @@ impl Diagnostics {
 }
 
 /// How diagnostics are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// `file:line:col: error[rule]: message` plus an indented `help:` line.
     Human,
@@ -159,6 +189,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
     Github,
+    /// One SARIF 2.1.0 log (GitHub code scanning), see [`sarif`].
+    Sarif,
 }
 
 /// Renders `diags` (already sorted) in `format`, ending with a newline when not empty.
@@ -167,6 +199,7 @@ pub fn render(diags: &[Diagnostic], format: Format) -> String {
         Format::Human => render_human(diags),
         Format::Json => render_json(diags),
         Format::Github => render_github(diags),
+        Format::Sarif => sarif::render(diags),
     }
 }
 

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod diag;
+pub mod init;
 pub mod load;
 pub mod par;
 pub mod render;

@@ -22,7 +22,7 @@ use clap::Parser as _;
 use gen_agents::diag::{self, Diagnostics, Format};
 use gen_agents::render::{SecretsMode, Templates};
 
-use cli::{Cli, Command, InputArgs, RenderArgs, SecretsKind, StoreKind};
+use cli::{Cli, Command, InputArgs, RenderArgs, SecretsKind, Shell, StoreKind};
 
 const INVALID: u8 = 1;
 const FAILURE: u8 = 2;
@@ -39,11 +39,14 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(&args.input),
         Command::Render(args) => render(&args),
         Command::Schema(args) => schema(args.helm_values),
+        Command::Init(args) => init(&args.dir),
+        Command::Completions(args) => completions(args.shell),
+        Command::Man => man(),
     }
 }
 
 fn format_of(input: &InputArgs) -> Format {
-    input.format.unwrap_or_else(|| {
+    input.format.map(Format::from).unwrap_or_else(|| {
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
             Format::Github
         } else {
@@ -188,6 +191,74 @@ fn schema(helm_values: bool) -> ExitCode {
         }
         Err(e) => {
             eprintln!("internal error: {e}");
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+/// Scaffolds DIR, then renders its agents into deploy/generated, so the new repository's CI
+/// (`render --check`) passes from the first commit.
+fn init(dir: &std::path::Path) -> ExitCode {
+    let written = match gen_agents::init::scaffold(dir) {
+        Ok(w) => w,
+        Err(e @ gen_agents::init::InitError::Exists(_)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(INVALID);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(FAILURE);
+        }
+    };
+    let agents = dir.join(gen_agents::init::AGENTS_DIR);
+    let mut diags = Diagnostics::default();
+    let fleet = match gen_agents::load_fleet(&[agents.display().to_string()], &[], &mut diags) {
+        Ok(f) => f,
+        Err(e) => return io_error(&e),
+    };
+    let artifacts = {
+        let templates = Templates::load(None, &mut diags);
+        gen_agents::render_fleet(fleet, &templates, &SecretsMode::Stubs, &mut diags)
+    };
+    let failed = diags.has_errors();
+    report(diags, Format::Human, false);
+    let Some(artifacts) = artifacts.filter(|_| !failed) else {
+        eprintln!("internal error: the scaffold does not render");
+        return ExitCode::from(FAILURE);
+    };
+    let out = dir.join(gen_agents::init::GENERATED_DIR);
+    if let Err(e) = gen_agents::write::write_atomic(&out, &artifacts) {
+        eprintln!("error: {}: {e}", out.display());
+        return ExitCode::from(FAILURE);
+    }
+    for path in &written {
+        eprintln!("created {}", path.display());
+    }
+    eprintln!("created {}/ (rendered)", out.display());
+    ExitCode::SUCCESS
+}
+
+fn completions(shell: Shell) -> ExitCode {
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "gen-agents", &mut std::io::stdout());
+    ExitCode::SUCCESS
+}
+
+fn man() -> ExitCode {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    match clap_mangen::Man::new(cmd)
+        .render(&mut out)
+        .and_then(|()| std::io::stdout().write_all(&out))
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: stdout: {e}");
             ExitCode::from(FAILURE)
         }
     }

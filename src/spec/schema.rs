@@ -118,6 +118,80 @@ mod tests {
         assert!(!s.contains("\"null\""), "{s}");
     }
 
+    /// Every subschema of `v`, with its JSON pointer.
+    fn walk<'a>(v: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+        out.push((at.clone(), v));
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .for_each(|(k, c)| walk(c, format!("{at}/{k}"), out)),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| walk(c, format!("{at}/{i}"), out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn published_schema_is_self_contained() {
+        let s = document_schema();
+        let mut all = Vec::new();
+        walk(&s, String::new(), &mut all);
+        let refs: Vec<&str> = all
+            .iter()
+            .filter_map(|(_, v)| v.get("$ref").and_then(Value::as_str))
+            .collect();
+        assert!(!refs.is_empty());
+        for r in refs {
+            let target = r
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("remote $ref {r}"));
+            assert!(s.pointer(target).is_some(), "dangling $ref {r}");
+        }
+    }
+
+    #[test]
+    fn every_property_has_a_description() {
+        let s = document_schema();
+        let mut all = Vec::new();
+        walk(&s, String::new(), &mut all);
+        let mut missing = Vec::new();
+        for (at, v) in all {
+            for (name, prop) in v
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let described = prop.get("description").and_then(Value::as_str);
+                if described.is_none_or(|d| d.trim().is_empty()) {
+                    missing.push(format!("{at}/properties/{name}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no description: {missing:?}");
+    }
+
+    #[test]
+    fn runtime_enum_lists_exactly_the_runtimes_this_version_renders() {
+        let s = document_schema();
+        let listed: Vec<&str> = s["$defs"]["Runtime"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["const"].as_str().unwrap())
+            .collect();
+        let rendered: Vec<&str> = crate::spec::Runtime::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(listed, rendered);
+        for r in crate::spec::Runtime::ALL {
+            assert_eq!(crate::runtime::descriptor(r).runtime, r, "{}", r.as_str());
+        }
+    }
+
     #[test]
     fn published_schema_is_a_valid_2020_12_schema() {
         let s = document_schema();

@@ -44,7 +44,9 @@ impl KindValidator {
             return true;
         }
         for error in self.validator.iter_errors(json) {
+            let start = diags.len();
             self.report(file, root, &error, diags);
+            diags.point_since(start, error.instance_path().as_str());
         }
         false
     }
@@ -69,7 +71,7 @@ impl KindValidator {
                         .then(|| crate::runtime::moved_field(key))
                         .flatten()
                     {
-                        diags.push(field_moved(at(&key_ptr), key, new));
+                        diags.push(field_moved(at(&key_ptr), key, new).with_pointer(&key_ptr));
                         continue;
                     }
                     diags.push(
@@ -78,7 +80,8 @@ impl KindValidator {
                             at(&key_ptr),
                             format!("unknown field `{key}` in {}", describe_parent(&field)),
                         )
-                        .with_help(unknown_key_help(key, &known)),
+                        .with_help(unknown_key_help(key, &known))
+                        .with_pointer(&key_ptr),
                     );
                 }
             }
@@ -93,7 +96,8 @@ impl KindValidator {
                             describe_parent(&field)
                         ),
                     )
-                    .with_help(required_help(pointer, name)),
+                    .with_help(required_help(pointer, name))
+                    .with_pointer(format!("{pointer}/{name}")),
                 );
             }
             ValidationErrorKind::Type { kind } => {
