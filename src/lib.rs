@@ -96,9 +96,9 @@ pub fn load_fleet(
     let builtin = builtin_layer(&validator, BUILTIN_DEFAULTS_NAME, BUILTIN_DEFAULTS, diags);
     let runtime_layers = runtime_layers(&validator, diags);
     let value_sources = load::load_sources(values_files, diags)?;
-    let value_docs = check_sources(&validator, &value_sources, diags);
+    let value_docs = check_sources(&validator, &value_sources, false, diags);
     let sources = load::load_sources(inputs, diags)?;
-    let checked = check_sources(&validator, &sources, diags);
+    let checked = check_sources(&validator, &sources, false, diags);
     validate::check_unique_names(&checked, diags);
 
     // Lowest first: built-in, the inputs' Defaults documents, then `--values` files, so a
@@ -203,7 +203,7 @@ fn builtin_layer(
         name: Arc::from(name),
         text: Arc::from(text),
     };
-    check_sources(validator, &[source], diags)
+    check_sources(validator, &[source], true, diags)
         .iter()
         .find_map(Layer::from_checked)
 }
@@ -222,9 +222,11 @@ fn runtime_layers(validator: &Validator, diags: &mut Diagnostics) -> Vec<(spec::
 
 /// Reads and checks every document of `sources`, in parallel by chunks of documents;
 /// the result keeps the order of the sources and of the documents in them.
+/// `builtin` sources are gen-agents' own embedded layers, read without the schema check.
 fn check_sources(
     validator: &Validator,
     sources: &[Source],
+    builtin: bool,
     diags: &mut Diagnostics,
 ) -> Vec<Checked> {
     let work: Vec<(&Source, Chunk)> = sources
@@ -246,7 +248,11 @@ fn check_sources(
                     chunk: *chunk,
                     index,
                 };
-                validator.check_document(&s.name, doc, origin, d)
+                if builtin {
+                    validator.check_builtin_document(&s.name, doc, origin, d)
+                } else {
+                    validator.check_document(&s.name, doc, origin, d)
+                }
             })
             .collect::<Vec<_>>()
     });
@@ -275,4 +281,31 @@ fn resolve_one(
         diags.push(Diagnostic::error(v.rule, at, v.message).with_help(v.help));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in layers are read without the schema check (it would cost every run a
+    /// schema compilation); this is what makes that safe.
+    #[test]
+    fn builtin_layers_pass_the_schema() {
+        let validator = Validator::new().unwrap();
+        let mut texts = vec![(BUILTIN_DEFAULTS_NAME.to_owned(), BUILTIN_DEFAULTS)];
+        for r in spec::Runtime::ALL {
+            texts.push((r.as_str().to_owned(), runtime::descriptor(r).defaults));
+        }
+        for (name, text) in texts {
+            let source = Source {
+                name: Arc::from(name.as_str()),
+                text: Arc::from(text),
+            };
+            let mut diags = Diagnostics::default();
+            let checked = check_sources(&validator, &[source], false, &mut diags);
+            assert!(diags.is_empty(), "{name}: {:?}", diags.sorted());
+            assert_eq!(checked.len(), 1, "{name}");
+            assert!(Layer::from_checked(&checked[0]).is_some(), "{name}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ pub mod rules;
 pub mod schema;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::yaml::Value as YamlValue;
@@ -77,18 +77,32 @@ pub enum Parsed {
 }
 
 /// The compiled schemas. Build once per run: compiling is the expensive part.
+///
+/// Each kind's schema is compiled on first use, once per process: compiling is most of what
+/// a one-file pre-commit run spends, and a file of agents never needs the Defaults schema
+/// (the built-in layers are trusted, see [`Validator::check_builtin_document`]). The
+/// compiled schemas live in statics, so the process does not spend time dropping them either.
 pub struct Validator {
-    agent: KindValidator,
-    defaults: KindValidator,
+    _private: (),
 }
 
+static AGENT_SCHEMA: OnceLock<Result<KindValidator, String>> = OnceLock::new();
+static DEFAULTS_SCHEMA: OnceLock<Result<KindValidator, String>> = OnceLock::new();
+
 impl Validator {
-    /// Compiles the schema of each document kind.
+    /// A validator; each kind's schema is compiled when a document of that kind comes.
     pub fn new() -> Result<Self, String> {
-        Ok(Validator {
-            agent: KindValidator::new(DocKind::Agent)?,
-            defaults: KindValidator::new(DocKind::Defaults)?,
-        })
+        Ok(Validator { _private: () })
+    }
+
+    fn kind(&self, kind: DocKind) -> Result<&'static KindValidator, &'static str> {
+        let cell = match kind {
+            DocKind::Agent => &AGENT_SCHEMA,
+            DocKind::Defaults => &DEFAULTS_SCHEMA,
+        };
+        cell.get_or_init(|| KindValidator::new(kind))
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// Checks one document; returns its typed content when the schema accepts it.
@@ -98,6 +112,30 @@ impl Validator {
         file: &Arc<str>,
         doc: Document,
         origin: Origin,
+        diags: &mut Diagnostics,
+    ) -> Option<Checked> {
+        self.check(file, doc, origin, true, diags)
+    }
+
+    /// Checks one of gen-agents' own embedded documents (`values/`), without the schema:
+    /// they are part of the binary, and a test proves each passes the schema
+    /// (`builtin_layers_pass_the_schema`). Serde and the rules still read them.
+    pub fn check_builtin_document(
+        &self,
+        file: &Arc<str>,
+        doc: Document,
+        origin: Origin,
+        diags: &mut Diagnostics,
+    ) -> Option<Checked> {
+        self.check(file, doc, origin, false, diags)
+    }
+
+    fn check(
+        &self,
+        file: &Arc<str>,
+        doc: Document,
+        origin: Origin,
+        schema: bool,
         diags: &mut Diagnostics,
     ) -> Option<Checked> {
         let root = doc.root;
@@ -117,12 +155,18 @@ impl Validator {
         }
         let kind = self.kind_of(file, &root, diags)?;
         let json = root.to_json();
-        let validator = match kind {
-            DocKind::Agent => &self.agent,
-            DocKind::Defaults => &self.defaults,
-        };
-        if !validator.check(file, &root, &json, diags) {
-            return None;
+        if schema {
+            let validator = match self.kind(kind) {
+                Ok(v) => v,
+                Err(e) => {
+                    diags.push(Diagnostic::error("internal", Location::at(file, root.pos), e.to_owned())
+                        .with_help("the schema is generated from gen-agents' own types, so this is a gen-agents bug; please report it"));
+                    return None;
+                }
+            };
+            if !validator.check(file, &root, &json, diags) {
+                return None;
+            }
         }
         let ctx = Ctx { file, root: &root };
         let doc = match kind {
