@@ -212,7 +212,8 @@ pub fn read_documents_at(
             None => break,
             Some(Err(e)) => {
                 let m = e.marker();
-                let pos = reader.pos(m.line(), m.col());
+                let (line, col) = clamp_to_text(text, m.line(), m.col());
+                let pos = reader.pos(line, col);
                 if e.info().contains("recursion limit") {
                     reader.fatal(
                         "yaml-limits",
@@ -238,6 +239,23 @@ pub fn read_documents_at(
         }
     }
     reader.docs
+}
+
+/// saphyr reads a text that does not end in a line break as if it did, so an error at the
+/// very end of such a text is reported on the line after the last one (found by fuzzing:
+/// `tests/cases/err_yaml_syntax_at_eof.yaml`). Clamps a 1-based line and 0-based column to
+/// the end of `text`, where an editor can show it.
+fn clamp_to_text(text: &str, line: usize, col: usize) -> (usize, usize) {
+    let lines = text.split('\n').count();
+    if line < lines {
+        return (line, col);
+    }
+    let last = text.rsplit('\n').next().unwrap_or_default().chars().count();
+    if line == lines {
+        (line, col.min(last))
+    } else {
+        (lines, last)
+    }
 }
 
 fn marker_pos(line: usize, col: usize) -> Pos {
@@ -743,6 +761,15 @@ mod tests {
         let (docs, diags) = read("a: 1\n---\nb: [1, 2\n");
         assert_eq!(docs.len(), 1);
         assert_eq!(diags[0].rule, "yaml-syntax");
+    }
+
+    #[test]
+    fn a_syntax_error_at_the_end_of_a_text_without_a_final_line_break_stays_inside_it() {
+        let (_, diags) = read("a: b\nc");
+        assert_eq!(diags[0].rule, "yaml-syntax");
+        assert_eq!(diags[0].location.pos, Some(Pos { line: 2, column: 2 }));
+        assert_eq!(clamp_to_text("a\n", 2, 0), (2, 0));
+        assert_eq!(clamp_to_text("a\nbc", 2, 9), (2, 2));
     }
 
     #[test]
