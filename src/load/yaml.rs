@@ -244,17 +244,15 @@ pub fn read_documents_at(
 /// saphyr reads a text that does not end in a line break as if it did, so an error at the
 /// very end of such a text is reported on the line after the last one (found by fuzzing:
 /// `tests/cases/err_yaml_syntax_at_eof.yaml`). Clamps a 1-based line and 0-based column to
-/// the end of `text`, where an editor can show it.
+/// the end of `text`, where an editor can show it. Lines end as YAML ends them: at CR LF,
+/// LF or a lone CR.
 fn clamp_to_text(text: &str, line: usize, col: usize) -> (usize, usize) {
-    let lines = text.split('\n').count();
-    if line < lines {
-        return (line, col);
-    }
-    let last = text.rsplit('\n').next().unwrap_or_default().chars().count();
-    if line == lines {
-        (line, col.min(last))
-    } else {
-        (lines, last)
+    let normalized = text.replace("\r\n", "\n");
+    let lines: Vec<&str> = normalized.split(['\n', '\r']).collect();
+    match line.checked_sub(1).and_then(|i| lines.get(i)) {
+        Some(l) if line < lines.len() || col <= l.chars().count() => (line, col),
+        Some(l) => (line, l.chars().count()),
+        None => (lines.len(), lines.last().map_or(0, |l| l.chars().count())),
     }
 }
 
@@ -770,6 +768,7 @@ mod tests {
         assert_eq!(diags[0].location.pos, Some(Pos { line: 2, column: 2 }));
         assert_eq!(clamp_to_text("a\n", 2, 0), (2, 0));
         assert_eq!(clamp_to_text("a\nbc", 2, 9), (2, 2));
+        assert_eq!(clamp_to_text("a\rb\r\nc", 4, 0), (3, 1));
     }
 
     #[test]
