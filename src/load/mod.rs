@@ -66,7 +66,7 @@ pub fn split_documents(text: &str) -> Vec<Chunk> {
             start_line = line;
         }
         offset += l.len();
-        line += 1;
+        line += yaml_line_breaks(l);
     }
     if offset > start || chunks.is_empty() {
         chunks.push(Chunk {
@@ -76,6 +76,15 @@ pub fn split_documents(text: &str) -> Vec<Chunk> {
         });
     }
     chunks
+}
+
+/// How many line breaks YAML sees in `text`: CR LF, LF and a lone CR each end a line, so
+/// positions after a chunk boundary count lines as saphyr does inside a chunk (a lone CR
+/// once shifted every later document by a line; found by fuzzing).
+fn yaml_line_breaks(text: &str) -> u32 {
+    let lf = text.matches('\n').count();
+    let lone_cr = text.matches('\r').count() - text.matches("\r\n").count();
+    u32::try_from(lf + lone_cr).unwrap_or(u32::MAX)
 }
 
 /// A problem that stops the run before any input is judged (exit code 2).
@@ -172,9 +181,9 @@ fn size_text(bytes: u64) -> String {
 fn encoding_error(name: &Arc<str>, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
     let at = e.valid_up_to();
     let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = valid.rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let pos = Pos {
-        line: u32::try_from(valid.matches('\n').count() + 1).unwrap_or(u32::MAX),
+        line: yaml_line_breaks(valid).saturating_add(1),
         column: u32::try_from(valid[line_start..].chars().count() + 1).unwrap_or(u32::MAX),
     };
     let byte = bytes.get(at).copied().unwrap_or_default();
@@ -275,6 +284,13 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["a.yml", "b.yaml", "sub/c.yaml"]);
+    }
+
+    #[test]
+    fn chunk_offsets_count_a_lone_cr_as_a_line_break_as_yaml_does() {
+        let chunks = split_documents("a: 1 # x\ry\r\n---\nb: 2\n");
+        assert_eq!(chunks[1].line_offset, 2);
+        assert_eq!(yaml_line_breaks("a\r\nb\rc\n"), 3);
     }
 
     #[test]

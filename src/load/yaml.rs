@@ -212,7 +212,8 @@ pub fn read_documents_at(
             None => break,
             Some(Err(e)) => {
                 let m = e.marker();
-                let pos = reader.pos(m.line(), m.col());
+                let (line, col) = clamp_to_text(text, m.line(), m.col());
+                let pos = reader.pos(line, col);
                 if e.info().contains("recursion limit") {
                     reader.fatal(
                         "yaml-limits",
@@ -238,6 +239,21 @@ pub fn read_documents_at(
         }
     }
     reader.docs
+}
+
+/// saphyr reads a text that does not end in a line break as if it did, so an error at the
+/// very end of such a text is reported on the line after the last one (found by fuzzing:
+/// `tests/cases/err_yaml_syntax_at_eof.yaml`). Clamps a 1-based line and 0-based column to
+/// the end of `text`, where an editor can show it. Lines end as YAML ends them: at CR LF,
+/// LF or a lone CR.
+fn clamp_to_text(text: &str, line: usize, col: usize) -> (usize, usize) {
+    let normalized = text.replace("\r\n", "\n");
+    let lines: Vec<&str> = normalized.split(['\n', '\r']).collect();
+    match line.checked_sub(1).and_then(|i| lines.get(i)) {
+        Some(l) if line < lines.len() || col <= l.chars().count() => (line, col),
+        Some(l) => (line, l.chars().count()),
+        None => (lines.len(), lines.last().map_or(0, |l| l.chars().count())),
+    }
 }
 
 fn marker_pos(line: usize, col: usize) -> Pos {
@@ -743,6 +759,16 @@ mod tests {
         let (docs, diags) = read("a: 1\n---\nb: [1, 2\n");
         assert_eq!(docs.len(), 1);
         assert_eq!(diags[0].rule, "yaml-syntax");
+    }
+
+    #[test]
+    fn a_syntax_error_at_the_end_of_a_text_without_a_final_line_break_stays_inside_it() {
+        let (_, diags) = read("a: b\nc");
+        assert_eq!(diags[0].rule, "yaml-syntax");
+        assert_eq!(diags[0].location.pos, Some(Pos { line: 2, column: 2 }));
+        assert_eq!(clamp_to_text("a\n", 2, 0), (2, 0));
+        assert_eq!(clamp_to_text("a\nbc", 2, 9), (2, 2));
+        assert_eq!(clamp_to_text("a\rb\r\nc", 4, 0), (3, 1));
     }
 
     #[test]
