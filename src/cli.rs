@@ -104,7 +104,7 @@ pub struct InputArgs {
     #[arg(long = "values", short = 'f', value_name = "FILE")]
     pub values: Vec<String>,
     /// A LiteLLM proxy config.yaml: every agent's model must be one of its `model_name`s,
-    /// mapped to a target that fits the runtime's wire API (rule `model-alias`).
+    /// mapped to a target that fits the runtime's wire API (rules `model-alias`, `model-wire-api`).
     #[arg(long, value_name = "FILE")]
     pub litellm_config: Option<String>,
     /// Accept inputs with no agent (an empty fleet renders `agents: {}`, and `helm upgrade`

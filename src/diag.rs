@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::rules::Rule;
+
 pub mod sarif;
 
 /// A position in a source file: 1-based line and 1-based column (in characters).
@@ -74,8 +76,8 @@ pub struct Diagnostic {
     pub location: Location,
     /// Error or warning.
     pub severity: Severity,
-    /// The stable id of the rule that fired, e.g. `schema-unknown-key` (see the README).
-    pub rule: &'static str,
+    /// The rule that fired; outputs print its stable id ([`Rule::id`]), e.g. `schema-unknown-key`.
+    pub rule: Rule,
     /// What is wrong, in one sentence.
     pub message: String,
     /// How to fix it.
@@ -88,7 +90,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error found by `rule` at `location`.
-    pub fn error(rule: &'static str, location: Location, message: impl Into<String>) -> Self {
+    pub fn error(rule: Rule, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             location,
             severity: Severity::Error,
@@ -100,7 +102,7 @@ impl Diagnostic {
     }
 
     /// A warning found by `rule` at `location`.
-    pub fn warning(rule: &'static str, location: Location, message: impl Into<String>) -> Self {
+    pub fn warning(rule: Rule, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(rule, location, message)
@@ -126,7 +128,7 @@ impl Diagnostic {
             &self.location.file,
             self.location.pos.unwrap_or_default(),
             self.severity,
-            self.rule,
+            self.rule.id(),
             &self.message,
         )
     }
@@ -210,7 +212,7 @@ fn render_human(diags: &[Diagnostic]) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{}: {sev}[{}]: {}", d.location, d.rule, d.message);
+        let _ = writeln!(out, "{}: {sev}[{}]: {}", d.location, d.rule.id(), d.message);
         if let Some(help) = &d.help {
             let _ = writeln!(out, "  help: {help}");
         }
@@ -245,7 +247,7 @@ fn render_json(diags: &[Diagnostic]) -> String {
             line: d.location.pos.map(|p| p.line),
             column: d.location.pos.map(|p| p.column),
             severity: d.severity,
-            rule: d.rule,
+            rule: d.rule.id(),
             message: &d.message,
             help: d.help.as_deref(),
         })
@@ -278,7 +280,7 @@ fn render_github(diags: &[Diagnostic]) -> String {
         if let Some(p) = d.location.pos {
             let _ = write!(props, ",line={},col={}", p.line, p.column);
         }
-        let _ = write!(props, ",title={}", github_escape(d.rule, true));
+        let _ = write!(props, ",title={}", github_escape(d.rule.id(), true));
         let mut msg = d.message.clone();
         if let Some(help) = &d.help {
             msg.push_str("\nhelp: ");
@@ -293,7 +295,7 @@ fn render_github(diags: &[Diagnostic]) -> String {
 mod tests {
     use super::*;
 
-    fn diag(file: &str, line: u32, rule: &'static str) -> Diagnostic {
+    fn diag(file: &str, line: u32, rule: Rule) -> Diagnostic {
         let f: Arc<str> = Arc::from(file);
         Diagnostic::error(rule, Location::at(&f, Pos { line, column: 3 }), "bad")
             .with_help("fix it")
@@ -302,37 +304,37 @@ mod tests {
     #[test]
     fn sorted_by_file_then_position_and_deduplicated() {
         let mut ds = Diagnostics::default();
-        ds.push(diag("b.yaml", 1, "x"));
-        ds.push(diag("a.yaml", 9, "x"));
-        ds.push(diag("a.yaml", 2, "x"));
-        ds.push(diag("a.yaml", 2, "x"));
+        ds.push(diag("b.yaml", 1, Rule::Url));
+        ds.push(diag("a.yaml", 9, Rule::Url));
+        ds.push(diag("a.yaml", 2, Rule::Url));
+        ds.push(diag("a.yaml", 2, Rule::Url));
         let got: Vec<String> = ds.sorted().iter().map(|d| d.location.to_string()).collect();
         assert_eq!(got, ["a.yaml:2:3", "a.yaml:9:3", "b.yaml:1:3"]);
     }
 
     #[test]
     fn human_format_has_location_rule_and_help() {
-        let s = render(&[diag("a.yaml", 2, "rule-x")], Format::Human);
+        let s = render(&[diag("a.yaml", 2, Rule::GitRef)], Format::Human);
         assert_eq!(
             s,
-            "a.yaml:2:3: error[rule-x]: bad\n  help: fix it\n1 error(s), 0 warning(s)\n"
+            "a.yaml:2:3: error[git-ref]: bad\n  help: fix it\n1 error(s), 0 warning(s)\n"
         );
     }
 
     #[test]
     fn github_format_escapes_newlines_and_property_separators() {
-        let s = render(&[diag("dir,x/a:b.yaml", 2, "rule-x")], Format::Github);
+        let s = render(&[diag("dir,x/a:b.yaml", 2, Rule::GitRef)], Format::Github);
         assert_eq!(
             s,
-            "::error file=dir%2Cx/a%3Ab.yaml,line=2,col=3,title=rule-x::bad%0Ahelp: fix it\n"
+            "::error file=dir%2Cx/a%3Ab.yaml,line=2,col=3,title=git-ref::bad%0Ahelp: fix it\n"
         );
     }
 
     #[test]
     fn json_format_is_parseable() {
-        let s = render(&[diag("a.yaml", 2, "rule-x")], Format::Json);
+        let s = render(&[diag("a.yaml", 2, Rule::GitRef)], Format::Json);
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v[0]["line"], 2);
-        assert_eq!(v[0]["rule"], "rule-x");
+        assert_eq!(v[0]["rule"], "git-ref");
     }
 }

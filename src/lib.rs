@@ -24,6 +24,7 @@ pub mod load;
 pub mod par;
 pub mod render;
 pub mod resolve;
+pub mod rules;
 pub mod runtime;
 pub mod spec;
 pub mod validate;
@@ -31,6 +32,7 @@ pub mod write;
 
 use std::sync::Arc;
 
+use crate::rules::Rule;
 use diag::{Diagnostic, Diagnostics};
 use load::{Chunk, LoadError, Source};
 use render::{Artifacts, SecretsMode, Templates};
@@ -67,7 +69,7 @@ impl Fleet {
         if self.agents.is_empty() && !diags.has_errors() {
             let inputs: Arc<str> = Arc::from(inputs.join(" "));
             diags.push(
-                Diagnostic::error("no-agents", diag::Location::file(&inputs), "the inputs hold no `kind: Agent` document")
+                Diagnostic::error(Rule::NoAgents, diag::Location::file(&inputs), "the inputs hold no `kind: Agent` document")
                     .with_help("check the paths; pass --allow-empty to render an empty fleet on purpose (helm upgrade with it removes every agent)"),
             );
         }
@@ -111,7 +113,7 @@ pub fn load_fleet(
             Some(l) => layers.push(l),
             None => diags.push(
                 Diagnostic::error(
-                    "values-kind",
+                    Rule::ValuesKind,
                     c.locate("/kind"),
                     "a `--values` file may only hold `kind: Defaults` documents",
                 )

@@ -394,7 +394,7 @@ fn model_aliases_are_cross_checked_against_the_litellm_config() {
     let err = stderr(&o);
     assert!(
         err.contains(
-            "a.yaml:4:38: error[model-alias]: model `gpt-5.4` maps to `chatgpt/responses/gpt-5.4`"
+            "a.yaml:4:38: error[model-wire-api]: model `gpt-5.4` maps to `chatgpt/responses/gpt-5.4`"
         ),
         "{err}"
     );
@@ -417,7 +417,7 @@ fn model_aliases_are_cross_checked_against_the_litellm_config() {
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
-        err.contains("error[model-alias]: model `codex-cli/gpt-5.4` maps to `chatgpt/gpt-5.4`")
+        err.contains("error[model-wire-api]: model `codex-cli/gpt-5.4` maps to `chatgpt/gpt-5.4`")
             && err.contains("the claude-code runtime calls LiteLLM's /v1/messages")
             && err.contains("model `claude-haikoo` is not a `model_name`")
             && err.contains("did you mean `claude-haiku`?"),

@@ -409,7 +409,7 @@ fn every_string_field_refuses_empty_and_blank_values() {
                 let ok = match expected {
                     None => errors.is_empty(),
                     Some(rule) => errors.iter().any(|d| {
-                        (rule == "*" || d.rule == rule)
+                        (rule == "*" || d.rule.id() == rule)
                             && *d.location.file == *file
                             && d.location
                                 .pos

@@ -24,6 +24,7 @@ use std::sync::OnceLock;
 
 use gen_agents::diag::{self, Diagnostic, Diagnostics, Format};
 use gen_agents::render::{Artifacts, SecretsMode, Templates};
+use gen_agents::rules::Rule;
 
 /// What one modelled command produced.
 #[derive(Debug, PartialEq, Eq)]
@@ -76,7 +77,7 @@ pub fn render(input: &str, text: &[u8], mode: &SecretsMode) -> Outcome {
     let failed = diags.has_errors();
     for d in diags.clone().sorted() {
         assert!(
-            d.rule != "template" && d.rule != "render-verify",
+            d.rule != Rule::Template && d.rule != Rule::RenderVerify,
             "gen-agents bug: the built-in templates failed on a validated input:\n{}",
             diag::render(std::slice::from_ref(&d), Format::Human)
         );
@@ -124,7 +125,7 @@ fn assert_located(d: &Diagnostic, input: &str, text: &[u8]) {
     let Some(pos) = d.location.pos else {
         assert_eq!(
             d.rule,
-            "no-agents",
+            Rule::NoAgents,
             "diagnostic without a position:\n{}",
             shown()
         );

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{Diagnostic, Severity};
+use crate::rules::Rule;
 
 /// The key of our fingerprint in `partialFingerprints` (versioned: a change of what it
 /// hashes must change the key, or code scanning would match unrelated alerts).
@@ -30,18 +31,18 @@ pub fn render(diags: &[Diagnostic]) -> String {
 
 /// The SARIF log of `diags` as JSON.
 pub fn log(diags: &[Diagnostic]) -> Value {
-    let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rules: BTreeMap<&str, (Rule, usize)> = BTreeMap::new();
     for d in diags {
-        rules.entry(d.rule).or_default();
+        rules.entry(d.rule.id()).or_insert((d.rule, 0));
     }
-    for (i, index) in rules.values_mut().enumerate() {
+    for (i, (_, index)) in rules.values_mut().enumerate() {
         *index = i;
     }
-    let results: Vec<Value> = diags.iter().map(|d| result(d, rules[d.rule])).collect();
-    let rule_objects: Vec<Value> = rules
-        .keys()
-        .map(|id| json!({"id": id, "name": id}))
+    let results: Vec<Value> = diags
+        .iter()
+        .map(|d| result(d, rules.get(d.rule.id()).map_or(0, |(_, i)| *i)))
         .collect();
+    let rule_objects: Vec<Value> = rules.values().map(|(rule, _)| descriptor(*rule)).collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -57,6 +58,19 @@ pub fn log(diags: &[Diagnostic]) -> Value {
     })
 }
 
+/// A `reportingDescriptor` of `rules[]`: the id, the summary as `shortDescription`, the
+/// why as `fullDescription`, and how to read more as `help`.
+fn descriptor(rule: Rule) -> Value {
+    let doc = rule.doc();
+    json!({
+        "id": doc.id,
+        "name": doc.id,
+        "shortDescription": {"text": doc.summary},
+        "fullDescription": {"text": doc.why},
+        "help": {"text": format!("gen-agents explain {} prints the rule with a bad example and its fix", doc.id)},
+    })
+}
+
 fn result(d: &Diagnostic, rule_index: usize) -> Value {
     let mut text = d.message.clone();
     if let Some(help) = &d.help {
@@ -68,7 +82,7 @@ fn result(d: &Diagnostic, rule_index: usize) -> Value {
         physical["region"] = json!({"startLine": p.line, "startColumn": p.column});
     }
     json!({
-        "ruleId": d.rule,
+        "ruleId": d.rule.id(),
         "ruleIndex": rule_index,
         "level": match d.severity {
             Severity::Error => "error",
@@ -85,7 +99,7 @@ pub fn fingerprint(d: &Diagnostic) -> String {
     let mut h = Sha256::new();
     h.update(d.location.file.as_bytes());
     h.update([0]);
-    h.update(d.rule.as_bytes());
+    h.update(d.rule.id().as_bytes());
     h.update([0]);
     match &d.pointer {
         Some(p) => {
@@ -127,7 +141,7 @@ mod tests {
     fn at(line: u32, message: &str) -> Diagnostic {
         let f: Arc<str> = Arc::from("agents/a b.yaml");
         Diagnostic::error(
-            "schema-type",
+            Rule::SchemaType,
             Location::at(&f, Pos { line, column: 4 }),
             message,
         )

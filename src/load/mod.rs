@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
+use crate::rules::Rule;
 
 pub use yaml::{Document, Node};
 
@@ -151,7 +152,7 @@ fn push_source_limited(
     if bytes.len() as u64 > limit {
         diags.push(
             Diagnostic::error(
-                "input-too-large",
+                Rule::InputTooLarge,
                 Location::file(&name),
                 format!("the file is larger than {}", size_text(limit)),
             )
@@ -197,7 +198,7 @@ fn encoding_error(name: &Arc<str>, bytes: &[u8], e: std::str::Utf8Error) -> Diag
         "save the file as UTF-8 (this byte looks like Latin-1 or another legacy encoding)"
     };
     Diagnostic::error(
-        "input-encoding",
+        Rule::InputEncoding,
         Location::at(name, pos),
         format!("the file is not UTF-8 text: {what}"),
     )
@@ -352,7 +353,7 @@ mod tests {
     #[test]
     fn non_utf8_is_a_diagnostic() {
         let d = encoding_diag(&[0xff, 0xfe]);
-        assert_eq!(d.rule, "input-encoding");
+        assert_eq!(d.rule, Rule::InputEncoding);
         assert_eq!(d.location.pos, Some(Pos { line: 1, column: 1 }));
         assert!(d.message.contains("0xFF"), "{}", d.message);
         assert!(d.help.as_deref().unwrap_or("").contains("UTF-16"), "{d:?}");
@@ -412,7 +413,7 @@ mod tests {
             let found = d.sorted();
             let rules: Vec<_> = found.iter().map(|d| d.rule).collect();
             if refused {
-                assert_eq!(rules, ["input-too-large"], "size {size}");
+                assert_eq!(rules, [Rule::InputTooLarge], "size {size}");
                 assert!(s.is_empty());
                 assert_eq!(found[0].message, "the file is larger than 16 bytes");
             } else {

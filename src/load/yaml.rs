@@ -12,6 +12,7 @@ use std::sync::Arc;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
+use crate::rules::Rule;
 
 /// How deep mappings and sequences may nest. Agent specs need about 6 levels.
 ///
@@ -216,14 +217,14 @@ pub fn read_documents_at(
                 let pos = reader.pos(line, col);
                 if e.info().contains("recursion limit") {
                     reader.fatal(
-                        "yaml-limits",
+                        Rule::YamlLimits,
                         pos,
                         format!("the document nests deeper than {MAX_DEPTH} levels"),
                         "agent specs need only a few levels; flatten the document",
                     );
                 } else {
                     reader.fatal(
-                        "yaml-syntax",
+                        Rule::YamlSyntax,
                         pos,
                         format!("YAML syntax error: {}", e.info()),
                         "fix the YAML syntax at this position (indentation, quotes, brackets)",
@@ -301,7 +302,7 @@ impl Reader<'_> {
         }
     }
 
-    fn fatal(&mut self, rule: &'static str, pos: Pos, msg: String, help: &str) {
+    fn fatal(&mut self, rule: Rule, pos: Pos, msg: String, help: &str) {
         self.diags
             .push(Diagnostic::error(rule, Location::at(self.file, pos), msg).with_help(help));
     }
@@ -352,7 +353,7 @@ impl Reader<'_> {
     fn open(&mut self, open: Open) -> Result<(), Stop> {
         if self.stack.len() >= MAX_DEPTH {
             self.fatal(
-                "yaml-limits",
+                Rule::YamlLimits,
                 open_pos(&open),
                 format!("the document nests deeper than {MAX_DEPTH} levels"),
                 "agent specs need only a few levels; flatten the document",
@@ -372,7 +373,7 @@ impl Reader<'_> {
     fn alias(&mut self, id: usize, pos: Pos) -> Result<(), Stop> {
         let Some(target) = self.anchors.get(&id) else {
             self.fatal(
-                "yaml-syntax",
+                Rule::YamlSyntax,
                 pos,
                 "alias to an unknown anchor".into(),
                 "define the anchor (&name) before using it (*name)",
@@ -382,7 +383,7 @@ impl Reader<'_> {
         let size = target.count();
         if size > self.alias_budget {
             self.fatal(
-                "yaml-limits",
+                Rule::YamlLimits,
                 pos,
                 format!("alias expansion would create more than {MAX_ALIAS_NODES} nodes in this file (a \"billion laughs\" document?)"),
                 "write the repeated part out, or move shared settings into a `kind: Defaults` document",
@@ -406,7 +407,7 @@ impl Reader<'_> {
             }
             Some(t) => {
                 self.fatal(
-                    "yaml-tag",
+                    Rule::YamlTag,
                     pos,
                     format!("the YAML tag `{}` is not supported", tag_as_written(t)),
                     "remove the tag; quote a value to make it text",
@@ -429,7 +430,7 @@ impl Reader<'_> {
         }
         if is_ambiguous_number(text) {
             self.fatal(
-                "yaml-ambiguous-number",
+                Rule::YamlAmbiguousNumber,
                 pos,
                 format!("`{text}` is octal in YAML 1.1 and decimal in YAML 1.2, so tools disagree on its value"),
                 &format!("quote it (\"{text}\") if it is text, or drop the leading zeros if it is a number"),
@@ -467,7 +468,7 @@ impl Reader<'_> {
                 None => {
                     let Some(text) = key_text(&node) else {
                         let d = Diagnostic::error(
-                            "yaml-key",
+                            Rule::YamlKey,
                             Location::at(file, node.pos),
                             "mapping keys must be plain text, not sequences or mappings",
                         )
@@ -496,7 +497,7 @@ impl Reader<'_> {
                     if let Some(first) = seen {
                         let first = first.key_pos;
                         let d = Diagnostic::error(
-                            "yaml-duplicate-key",
+                            Rule::YamlDuplicateKey,
                             Location::at(file, key_pos),
                             format!("duplicate key `{k}` in this mapping"),
                         )
@@ -509,7 +510,7 @@ impl Reader<'_> {
                     }
                     if k == "<<" {
                         let d = Diagnostic::error(
-                            "yaml-merge-key",
+                            Rule::YamlMergeKey,
                             Location::at(file, key_pos),
                             "YAML 1.1 merge keys (`<<`) are not supported",
                         )
@@ -676,7 +677,7 @@ mod tests {
     #[test]
     fn leading_zero_numbers_are_reported() {
         let (_, diags) = read("mode: 0755\n");
-        assert_eq!(diags[0].rule, "yaml-ambiguous-number");
+        assert_eq!(diags[0].rule, Rule::YamlAmbiguousNumber);
         assert_eq!(diags[0].location.to_string(), "t.yaml:1:7");
     }
 
@@ -684,7 +685,7 @@ mod tests {
     fn duplicate_keys_name_both_places() {
         let (_, diags) = read("a: 1\nb: 2\na: 3\n");
         assert_eq!(diags.len(), 1);
-        assert_eq!(diags[0].rule, "yaml-duplicate-key");
+        assert_eq!(diags[0].rule, Rule::YamlDuplicateKey);
         assert_eq!(diags[0].location.to_string(), "t.yaml:3:1");
         assert!(diags[0]
             .help
@@ -701,14 +702,14 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
         let (_, diags) = read(&text);
-        assert_eq!(diags[0].rule, "yaml-limits");
+        assert_eq!(diags[0].rule, Rule::YamlLimits);
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursion() {
         let text = "[".repeat(100_000);
         let (_, diags) = read(&text);
-        assert_eq!(diags[0].rule, "yaml-limits", "{:?}", diags[0]);
+        assert_eq!(diags[0].rule, Rule::YamlLimits, "{:?}", diags[0]);
     }
 
     #[test]
@@ -719,7 +720,7 @@ mod tests {
             + &"  ".repeat(MAX_DEPTH + 1)
             + "leaf: 1\n";
         let (_, diags) = read(&text);
-        assert_eq!(diags[0].rule, "yaml-limits", "{:?}", diags[0]);
+        assert_eq!(diags[0].rule, Rule::YamlLimits, "{:?}", diags[0]);
         assert_eq!(
             diags[0].message,
             format!("the document nests deeper than {MAX_DEPTH} levels")
@@ -758,13 +759,13 @@ mod tests {
     fn syntax_errors_keep_earlier_documents() {
         let (docs, diags) = read("a: 1\n---\nb: [1, 2\n");
         assert_eq!(docs.len(), 1);
-        assert_eq!(diags[0].rule, "yaml-syntax");
+        assert_eq!(diags[0].rule, Rule::YamlSyntax);
     }
 
     #[test]
     fn a_syntax_error_at_the_end_of_a_text_without_a_final_line_break_stays_inside_it() {
         let (_, diags) = read("a: b\nc");
-        assert_eq!(diags[0].rule, "yaml-syntax");
+        assert_eq!(diags[0].rule, Rule::YamlSyntax);
         assert_eq!(diags[0].location.pos, Some(Pos { line: 2, column: 2 }));
         assert_eq!(clamp_to_text("a\n", 2, 0), (2, 0));
         assert_eq!(clamp_to_text("a\nbc", 2, 9), (2, 2));

@@ -15,6 +15,7 @@ use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
+use crate::rules::Rule;
 
 /// The built-in templates, embedded in the binary.
 pub const BUILTIN: [(&str, &str); 4] = [
@@ -242,7 +243,7 @@ impl Templates {
                     }
                     Err(e) => {
                         diags.push(Diagnostic::error(
-                            "template",
+                            Rule::Template,
                             Location::file(&Arc::from(path.to_string_lossy().as_ref())),
                             format!("cannot read template: {e}"),
                         ));
@@ -401,7 +402,7 @@ fn template_diag(origin: &str, e: &Error) -> Diagnostic {
     let detail = e
         .detail()
         .map_or_else(|| e.kind().to_string(), str::to_owned);
-    Diagnostic::error("template", loc, format!("template error: {detail}")).with_help("fix the template; with strict undefined behaviour every field a template names must exist (see the README for the context fields)")
+    Diagnostic::error(Rule::Template, loc, format!("template error: {detail}")).with_help("fix the template; with strict undefined behaviour every field a template names must exist (see the README for the context fields)")
 }
 
 /// Joins the agents' pieces (in name order) with each file's header and footer, renders
@@ -499,7 +500,7 @@ fn check_stub_is_empty(doc: &serde_json::Value, diags: &mut Diagnostics) {
 }
 
 fn internal(file: &str, message: &str) -> Diagnostic {
-    Diagnostic::error("render-verify", Location::file(&Arc::from(file)), message.to_owned()).with_help("the templates produced something that is not what was resolved; check custom templates, or report a gen-agents bug")
+    Diagnostic::error(Rule::RenderVerify, Location::file(&Arc::from(file)), message.to_owned()).with_help("the templates produced something that is not what was resolved; check custom templates, or report a gen-agents bug")
 }
 
 /// Reads `text` as YAML documents (as any consumer would); `None` after a parse error.
@@ -509,7 +510,7 @@ fn parse_back(name: &str, text: &str, diags: &mut Diagnostics) -> Option<Vec<ser
     let docs = crate::load::yaml::read_documents(&file, text, &mut local);
     if local.has_errors() {
         for mut d in local.sorted() {
-            d.rule = "render-verify";
+            d.rule = Rule::RenderVerify;
             d.message = format!("rendered output does not parse: {}", d.message);
             diags.push(d);
         }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::yaml::{read_documents, Value};
 use crate::load::{LoadError, Source};
+use crate::rules::Rule;
 
 /// `model_list[].model_name` → `litellm_params.model`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,7 +31,7 @@ fn parse(source: &Source, diags: &mut Diagnostics) -> Option<ModelList> {
     let docs = read_documents(file, &source.text, diags);
     let root = docs.first().map(|d| &d.root)?;
     let bad = |pos, what: &str| {
-        Diagnostic::error("litellm-config", Location::at(file, pos), format!("not a LiteLLM proxy config: {what}"))
+        Diagnostic::error(Rule::LitellmConfig, Location::at(file, pos), format!("not a LiteLLM proxy config: {what}"))
             .with_help("pass the proxy's config.yaml, with `model_list: [{model_name: ..., litellm_params: {model: ...}}]`")
     };
     let Some(Value::Seq(entries)) = root.get("model_list").map(|n| &n.value) else {
@@ -84,6 +85,6 @@ mod tests {
     fn a_file_without_model_list_is_reported() {
         let (list, d) = read("general_settings: {}\n");
         assert!(list.is_none());
-        assert_eq!(d.sorted()[0].rule, "litellm-config");
+        assert_eq!(d.sorted()[0].rule, Rule::LitellmConfig);
     }
 }

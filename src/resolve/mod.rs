@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::Node;
+use crate::rules::Rule;
 use crate::runtime::{Descriptor, Settings};
 use crate::spec::{AgentDocument, AgentSpec, EnvValue, McpServer, Runtime};
 use crate::validate::{Checked, Parsed};
@@ -240,7 +241,7 @@ pub fn resolve_agent(
         Ok(s) => s,
         Err(e) => {
             missing.diags.push(Diagnostic::error(
-                "internal",
+                Rule::Internal,
                 checked.locate(""),
                 format!("internal error: the layered spec of this agent does not deserialize: {e}"),
             )
@@ -280,7 +281,7 @@ impl Missing<'_> {
             };
             self.diags.push(
                 Diagnostic::error(
-                    "required-field",
+                    Rule::RequiredField,
                     self.defaults.locate(self.checked, None, "/metadata/name"),
                     format!("agent `{name}` has no `spec.{field}`, and no defaults layer sets it"),
                 )
@@ -392,7 +393,7 @@ fn check_sections(
         ok = false;
         diags.push(
             Diagnostic::error(
-                "runtime-section",
+                Rule::RuntimeSection,
                 c.find(&format!("/spec/{section}"))
                     .unwrap_or_else(|| c.locate("")),
                 format!(
@@ -421,7 +422,7 @@ fn check_registry_name(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Dia
     }
     diags.push(
         Diagnostic::error(
-            "registry-name",
+            Rule::RegistryName,
             d.locate(c, Some(agent.runtime()), "/spec/registryAgentName"),
             format!("registry agent name `{name}` is not a platform agent type for the {} runtime; the platform sweeps such installations as stale and stops routing messages to them", agent.runtime().as_str()),
         )
@@ -444,7 +445,7 @@ fn check_derived_names(c: &Checked, agent: &Agent, diags: &mut Diagnostics) -> b
     let max = 63 - (longest.len() - agent.name.len());
     diags.push(
         Diagnostic::error(
-            "agent-name",
+            Rule::AgentNameLength,
             c.find("/metadata/name").unwrap_or_else(|| c.locate("")),
             format!("agent name `{}` is {} characters; the derived name `{longest}` would exceed the 63-character limit of Kubernetes names and label values", agent.name, agent.name.len()),
         )

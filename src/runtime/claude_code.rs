@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{platform, ConfigFile, Descriptor, EnvVar, KeyDelivery, Parts, Violation, WireApi};
 use crate::resolve::{Agent, Missing};
+use crate::rules::Rule;
 use crate::spec::Runtime;
 
 /// What gen-agents knows about Claude Code.
@@ -229,7 +230,7 @@ fn check_mcp_commands(agent: &Agent) -> Vec<Violation> {
         .iter()
         .filter(|(_, m)| m.command.contains('='))
         .map(|(id, m)| Violation {
-            rule: "mcp-command",
+            rule: Rule::McpCommand,
             pointer: format!("/spec/mcpServers/{}/command", crate::validate::rules::escape(id)),
             message: format!("MCP server `{id}` command `{}` contains `=`, which `env` would take for a variable assignment", m.command),
             help: "use the executable's path without `=` and pass the rest as `args`".into(),

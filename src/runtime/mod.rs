@@ -23,6 +23,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::resolve::{Agent, Missing};
+use crate::rules::Rule;
 use crate::spec::{AgentSpec, EnvValue, Runtime, SecretKeyRef};
 
 /// The facts about a runtime that the other stages look up.
@@ -305,7 +306,7 @@ pub fn litellm_root(agent: &Agent) -> (String, Vec<Violation>) {
         None => (
             base.to_owned(),
             vec![Violation {
-                rule: "litellm-base-url",
+                rule: Rule::LitellmBaseUrl,
                 pointer: "/spec/litellm/baseUrl".into(),
                 message: format!(
                     "`{}` does not end in `/v1`; the {} runtime calls LiteLLM's root with its own route ({}), which gen-agents derives by removing `/v1`",
@@ -386,7 +387,7 @@ pub struct SecretNeed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// Rule id.
-    pub rule: &'static str,
+    pub rule: Rule,
     /// JSON pointer into the agent spec.
     pub pointer: String,
     /// What is wrong.
@@ -482,7 +483,7 @@ fn check_alias(
         let close =
             crate::validate::schema::did_you_mean(alias, models.models.keys().map(String::as_str));
         return Some(Violation {
-            rule: "model-alias",
+            rule: Rule::ModelAlias,
             pointer: pointer.into(),
             message: format!(
                 "model `{alias}` is not a `model_name` in the LiteLLM config {}",
@@ -499,7 +500,7 @@ fn check_alias(
     };
     let why = wire.refuses(target)?;
     Some(Violation {
-        rule: "model-alias",
+        rule: Rule::ModelWireApi,
         pointer: pointer.into(),
         message: format!(
             "model `{alias}` maps to `{target}` in {}; the {} runtime calls LiteLLM's {}, and {why}",
@@ -559,7 +560,7 @@ fn check_env_reserved(agent: &Agent, out: &RuntimeOutput) -> Vec<Violation> {
     for e in &out.env {
         if seen.insert(e.name.as_str(), ()).is_some() && user.contains_key(e.name.as_str()) {
             v.push(Violation {
-                rule: "env-reserved",
+                rule: Rule::EnvReserved,
                 pointer: format!("/spec/env/{}", crate::validate::rules::escape(&e.name)),
                 message: format!("`{}` is set by the {} runtime and cannot be redefined in `spec.env`", e.name, agent.runtime().as_str()),
                 help: "remove it from `spec.env`; use the dedicated field (e.g. `litellm.keySecret`, `tokenSecret`, `apiUrl`)".into(),
@@ -579,7 +580,7 @@ fn check_mcp_env_declared(agent: &Agent, out: &RuntimeOutput) -> Vec<Violation> 
             // Malformed names are reported by the `mcp-env-name` rule already.
             if crate::validate::rules::is_env_name(var) && !names.contains_key(var.as_str()) {
                 v.push(Violation {
-                    rule: "mcp-env-missing",
+                    rule: Rule::McpEnvMissing,
                     pointer: format!("/spec/mcpServers/{}/env/{i}", crate::validate::rules::escape(id)),
                     message: format!("MCP server `{id}` forwards `{var}`, but the agent's pod has no such variable"),
                     help: format!("add `{var}` under `spec.env` (a literal or a `secretKeyRef`), or remove it from the server's env"),

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::yaml::Value as YamlValue;
 use crate::load::{Document, Node};
+use crate::rules::Rule;
 use crate::spec::schema::DocKind;
 use crate::spec::{AgentDocument, DefaultsDocument};
 use rules::Ctx;
@@ -145,7 +146,7 @@ impl Validator {
         if !matches!(root.value, YamlValue::Map(_)) {
             diags.push(
                 Diagnostic::error(
-                    "document-shape",
+                    Rule::DocumentShape,
                     Location::at(file, root.pos),
                     "a gen-agents document must be a mapping",
                 )
@@ -159,7 +160,7 @@ impl Validator {
             let validator = match self.kind(kind) {
                 Ok(v) => v,
                 Err(e) => {
-                    diags.push(Diagnostic::error("internal", Location::at(file, root.pos), e.to_owned())
+                    diags.push(Diagnostic::error(Rule::Internal, Location::at(file, root.pos), e.to_owned())
                         .with_help("the schema is generated from gen-agents' own types, so this is a gen-agents bug; please report it"));
                     return None;
                 }
@@ -193,7 +194,7 @@ impl Validator {
         let Some(entry) = root.entry("kind") else {
             diags.push(
                 Diagnostic::error(
-                    "schema-required",
+                    Rule::SchemaRequired,
                     Location::at(file, root.pos),
                     "missing required field `kind` in the document",
                 )
@@ -212,7 +213,7 @@ impl Validator {
         };
         diags.push(
             Diagnostic::error(
-                "unknown-kind",
+                Rule::UnknownKind,
                 Location::at(file, entry.value.pos),
                 format!("unknown document kind `{text}`"),
             )
@@ -251,7 +252,7 @@ fn deserialize<T: serde::de::DeserializeOwned>(
             };
             diags.push(
                 Diagnostic::error(
-                    "schema-type",
+                    Rule::SchemaType,
                     Location::at(ctx.file, node.map_or(ctx.root.pos, |n| n.pos)),
                     message,
                 )
@@ -294,7 +295,7 @@ pub fn check_unique_names(checked: &[Checked], diags: &mut Diagnostics) {
                 let here = c.find("/metadata/name").unwrap_or_else(|| c.locate(""));
                 diags.push(
                     Diagnostic::error(
-                        "duplicate-agent-name",
+                        Rule::DuplicateAgentName,
                         here,
                         format!("agent `{name}` is defined twice"),
                     )

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use crate::diag::{Diagnostic, Diagnostics, Location, Pos};
 use crate::load::yaml::Value as YamlValue;
 use crate::load::Node;
+use crate::rules::Rule;
 use crate::spec::{AgentSpec, EnvValue};
 
 /// What every document rule sees.
@@ -41,7 +42,7 @@ pub fn check_agent_name(ctx: &Ctx<'_>, name: &str, diags: &mut Diagnostics) {
     if let Err(why) = dns_label(name) {
         diags.push(
             Diagnostic::error(
-                "agent-name",
+                Rule::AgentName,
                 ctx.value_at("/metadata/name"),
                 format!("agent name `{name}` is not a DNS-1123 label: {why}"),
             )
@@ -65,7 +66,7 @@ pub fn check_labels(ctx: &Ctx<'_>, labels: &BTreeMap<String, String>, diags: &mu
             };
             diags.push(
                 Diagnostic::error(
-                    "label",
+                    Rule::LabelReserved,
                     ctx.at(&pointer),
                     format!("label `{key}` is set by gen-agents ({why})"),
                 )
@@ -74,7 +75,7 @@ pub fn check_labels(ctx: &Ctx<'_>, labels: &BTreeMap<String, String>, diags: &mu
         } else if let Err(why) = label_key(key) {
             diags.push(
                 Diagnostic::error(
-                    "label",
+                    Rule::Label,
                     ctx.at(&pointer),
                     format!("`{}` is not a valid label key: {why}", clip(key)),
                 )
@@ -82,7 +83,7 @@ pub fn check_labels(ctx: &Ctx<'_>, labels: &BTreeMap<String, String>, diags: &mu
             );
         } else if !is_label_value(value) {
             diags.push(
-                Diagnostic::error("label", ctx.value_at(&pointer), format!("`{}` is not a valid label value", clip(value)))
+                Diagnostic::error(Rule::Label, ctx.value_at(&pointer), format!("`{}` is not a valid label value", clip(value)))
                     .with_help("use at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"),
             );
         }
@@ -130,7 +131,7 @@ fn check_replicas(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
         if !(0..=1000).contains(&r) {
             diags.push(
                 Diagnostic::error(
-                    "replicas",
+                    Rule::Replicas,
                     ctx.value_at("/spec/replicas"),
                     format!("replicas is {r}; it must be between 0 and 1000"),
                 )
@@ -161,7 +162,7 @@ fn check_quantities(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
         if let Err(why) = parse_quantity(value) {
             diags.push(
                 Diagnostic::error(
-                    "quantity",
+                    Rule::Quantity,
                     ctx.value_at(&pointer),
                     format!("`{value}` is not a Kubernetes quantity: {why}"),
                 )
@@ -186,7 +187,7 @@ fn check_version_pins(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
     {
         if let Err(e) = semver::Version::parse(v) {
             diags.push(
-                Diagnostic::error("version-pin", ctx.value_at(&pointer), format!("`{v}` is not an exact semantic version: {e}"))
+                Diagnostic::error(Rule::VersionPin, ctx.value_at(&pointer), format!("`{v}` is not an exact semantic version: {e}"))
                     .with_help("pin an exact published version such as `0.169.0` (no `v`, no ranges); check it exists with `npm view <package>@<version>`"),
             );
         }
@@ -204,7 +205,7 @@ fn check_urls(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
         if let Err(why) = check_http_url(v) {
             diags.push(
                 Diagnostic::error(
-                    "url",
+                    Rule::Url,
                     ctx.value_at(pointer),
                     format!("`{v}` is not a usable URL: {why}"),
                 )
@@ -230,7 +231,7 @@ fn check_git_ref(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
             .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
     if !ok {
         diags.push(
-            Diagnostic::error("git-ref", ctx.value_at("/spec/commonlyCliRef"), format!("`{r}` is not a plain git branch or tag name"))
+            Diagnostic::error(Rule::GitRef, ctx.value_at("/spec/commonlyCliRef"), format!("`{r}` is not a plain git branch or tag name"))
                 .with_help("use a branch or tag such as `main` or `v1.4.0` (letters, digits, `.`, `_`, `/`, `-`)"),
         );
     }
@@ -245,7 +246,7 @@ fn check_mcp_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics)
     for (id, server) in servers {
         if !is_mcp_id(id) {
             diags.push(
-                Diagnostic::error("mcp-server-id", ctx.at(&format!("/spec/mcpServers/{}", escape(id))), format!("MCP server id `{id}` is not a plain identifier"))
+                Diagnostic::error(Rule::McpServerId, ctx.at(&format!("/spec/mcpServers/{}", escape(id))), format!("MCP server id `{id}` is not a plain identifier"))
                     .with_help("use letters, digits, `_` and `-` (the id becomes the tool namespace and a TOML table name)"),
             );
         }
@@ -253,7 +254,7 @@ fn check_mcp_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics)
             if !is_env_name(name) {
                 diags.push(
                     Diagnostic::error(
-                        "mcp-env-name",
+                        Rule::McpEnvName,
                         ctx.value_at(&format!("/spec/mcpServers/{}/env/{i}", escape(id))),
                         format!("MCP server `{id}` env entry `{}` is not an environment variable name", clip(name)),
                     )
@@ -272,7 +273,7 @@ fn check_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
         if !is_env_name(name) {
             diags.push(
                 Diagnostic::error(
-                    "env-name",
+                    Rule::EnvName,
                     at,
                     format!("`{}` is not an environment variable name", clip(name)),
                 )
@@ -281,7 +282,7 @@ fn check_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
         } else if name.starts_with("GEN_AGENTS_") {
             // The chart's boot step reads its own inputs from GEN_AGENTS_* variables.
             diags.push(
-                Diagnostic::error("env-reserved", at, format!("`{name}` uses the `GEN_AGENTS_` prefix, which the chart reserves for its boot step"))
+                Diagnostic::error(Rule::EnvChartPrefix, at, format!("`{name}` uses the `GEN_AGENTS_` prefix, which the chart reserves for its boot step"))
                     .with_help("rename the variable"),
             );
         }
@@ -305,7 +306,7 @@ fn check_secret_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
             if !is_secret_key(&s.secret_key_ref.key) {
                 diags.push(
                     Diagnostic::error(
-                        "secret-name",
+                        Rule::SecretName,
                         ctx.value_at(&format!("{base}/key")),
                         format!(
                             "`{}` is not a valid Secret key",
@@ -321,7 +322,7 @@ fn check_secret_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
         if let Err(why) = dns_subdomain(name) {
             diags.push(
                 Diagnostic::error(
-                    "secret-name",
+                    Rule::SecretName,
                     ctx.value_at(&pointer),
                     format!("`{}` is not a valid Secret name: {why}", clip(name)),
                 )
@@ -338,7 +339,7 @@ pub fn check_secret_literals(ctx: &Ctx<'_>, diags: &mut Diagnostics) {
     walk_strings(ctx.root, &mut pointer, &mut |pointer, text, pos| {
         if let Some(kind) = secret_kind(text, pointer.starts_with("/spec/env/")) {
             diags.push(
-                Diagnostic::error("secret-literal", Location::at(ctx.file, pos), format!("this value looks like a {kind}; secrets must not be written in specs"))
+                Diagnostic::error(Rule::SecretLiteral, Location::at(ctx.file, pos), format!("this value looks like a {kind}; secrets must not be written in specs"))
                     .with_help("use a Secret reference: `env: {NAME: {secretKeyRef: {name: <secret>, key: <key>}}}` and create the Secret from the stub `gen-agents render` emits"),
             );
         }
@@ -551,7 +552,7 @@ mod tests {
         let spec: AgentSpec = serde_json::from_value(root.get("spec").unwrap().to_json()).unwrap();
         let ctx = Ctx { file: &file, root };
         f(&ctx, &spec, &mut d);
-        d.sorted().iter().map(|d| d.rule).collect()
+        d.sorted().iter().map(|d| d.rule.id()).collect()
     }
 
     #[test]

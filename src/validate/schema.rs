@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::load::yaml::Value as YamlValue;
 use crate::load::Node;
+use crate::rules::Rule;
 use crate::spec::schema::{kind_schema, DocKind};
 use crate::spec::NON_BLANK;
 
@@ -83,7 +84,7 @@ impl KindValidator {
                     }
                     diags.push(
                         Diagnostic::error(
-                            "schema-unknown-key",
+                            Rule::SchemaUnknownKey,
                             at(&key_ptr),
                             format!("unknown field `{key}` in {}", describe_parent(&field)),
                         )
@@ -96,7 +97,7 @@ impl KindValidator {
                 let name = property.as_str().unwrap_or_default();
                 diags.push(
                     Diagnostic::error(
-                        "schema-required",
+                        Rule::SchemaRequired,
                         at(pointer),
                         format!(
                             "missing required field `{name}` in {}",
@@ -144,7 +145,7 @@ impl KindValidator {
                         }
                     }
                     None => diags.push(Diagnostic::error(
-                        "schema",
+                        Rule::Schema,
                         Location::at(file, root.locate(pointer)),
                         format!("`{field}`: {error}"),
                     )),
@@ -161,7 +162,7 @@ impl KindValidator {
             }
             ValidationErrorKind::Pattern { pattern } if pattern == NON_BLANK => {}
             _ => diags.push(Diagnostic::error(
-                "schema",
+                Rule::Schema,
                 Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),
                 format!("`{field}`: {error}"),
             )),
@@ -205,7 +206,7 @@ fn field_moved(at: Location, key: &str, new: &str) -> Diagnostic {
         .and_then(|p| p.split_once('.'))
         .unwrap_or(("", new));
     Diagnostic::error(
-        "field-moved",
+        Rule::FieldMoved,
         at,
         format!(
             "`spec.{key}` moved to `{new}`: each runtime's own settings now sit in its section"
@@ -227,7 +228,7 @@ fn report_wrong_type(
     let found = node.map_or_else(|| "something else".to_owned(), describe_node);
     diags.push(
         Diagnostic::error(
-            "schema-type",
+            Rule::SchemaType,
             Location::at(file, node.map_or(root.pos, |n| n.pos)),
             format!(
                 "`{}` must be {expected}, found {found}",
@@ -255,7 +256,7 @@ fn report_empty(
     };
     diags.push(
         Diagnostic::error(
-            "empty-value",
+            Rule::EmptyValue,
             Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),
             message,
         )
@@ -307,7 +308,7 @@ fn report_not_allowed(
     }
     diags.push(
         Diagnostic::error(
-            "schema-enum",
+            Rule::SchemaEnum,
             Location::at(file, node.map_or(root.pos, |n| n.pos)),
             format!(
                 "`{}` is `{got}`, which is not allowed",
