@@ -41,6 +41,29 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout.
     Man,
+    /// Explain a rule: its summary, why it exists, and a bad example with its fix.
+    #[command(
+        after_help = "Exit codes:\n  0  the rule was printed\n  2  no rule has that id (the closest one is suggested)"
+    )]
+    Explain(ExplainArgs),
+    /// List every rule id with its summary.
+    Rules(RulesArgs),
+}
+
+/// `gen-agents explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, as shown in brackets in a diagnostic (e.g. `env-reserved`).
+    #[arg(value_name = "RULE")]
+    pub rule: String,
+}
+
+/// `gen-agents rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the README's rule table (Markdown) instead of the plain list.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// `gen-agents init`.

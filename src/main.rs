@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use gen_agents::diag::{self, Diagnostics, Format};
 use gen_agents::render::{SecretsMode, Templates};
+use gen_agents::rules::Rule;
 
 use cli::{Cli, Command, InputArgs, RenderArgs, SecretsKind, Shell, StoreKind};
 
@@ -42,7 +43,35 @@ fn main() -> ExitCode {
         Command::Init(args) => init(&args.dir),
         Command::Completions(args) => completions(args.shell),
         Command::Man => man(),
+        Command::Explain(args) => explain(&args.rule),
+        Command::Rules(args) => rules(args.markdown),
     }
+}
+
+fn explain(id: &str) -> ExitCode {
+    match Rule::lookup(id) {
+        Ok(rule) => {
+            print!("{}", rule.explain());
+            ExitCode::SUCCESS
+        }
+        Err(close) => {
+            eprintln!("error: no rule has the id `{id}`");
+            match close {
+                Some(c) => eprintln!("  help: did you mean `{c}`?"),
+                None => eprintln!("  help: `gen-agents rules` lists every rule"),
+            }
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+fn rules(markdown: bool) -> ExitCode {
+    if markdown {
+        print!("{}", gen_agents::rules::markdown_table());
+    } else {
+        print!("{}", gen_agents::rules::list());
+    }
+    ExitCode::SUCCESS
 }
 
 fn format_of(input: &InputArgs) -> Format {

@@ -515,3 +515,54 @@ fn inputs_without_agents_are_refused_unless_allowed() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).ends_with("agents: {}\n"), "{}", stdout(&o));
 }
+
+#[test]
+fn explain_prints_the_rule_with_why_and_a_bad_example_and_its_fix() {
+    let o = run(&["explain", "env-chart-prefix"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let doc = gen_agents::rules::Rule::EnvChartPrefix.doc();
+    assert!(
+        out.starts_with(&format!("env-chart-prefix: {}\n", doc.summary)),
+        "{out}"
+    );
+    assert!(out.contains(&format!("Why: {}", doc.why)), "{out}");
+    assert!(
+        out.contains("Bad:\n    spec:\n      env:\n        GEN_AGENTS_DEBUG"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Fix:\n    spec:\n      env:\n        AGENT_DEBUG"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_of_an_unknown_rule_exits_2_with_a_did_you_mean() {
+    let o = run(&["explain", "env-reserve"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty());
+    assert!(
+        stderr(&o).contains("no rule has the id `env-reserve`")
+            && stderr(&o).contains("did you mean `env-reserved`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn rules_lists_every_id_with_its_summary_and_prints_the_readme_table() {
+    let o = run(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    let rules = gen_agents::rules::Rule::ALL;
+    assert_eq!(out.lines().count(), rules.len(), "{out}");
+    for (line, rule) in out.lines().zip(rules) {
+        assert!(
+            line.starts_with(rule.id()) && line.ends_with(rule.doc().summary),
+            "{line}"
+        );
+    }
+    let o = run(&["rules", "--markdown"]);
+    assert_eq!(stdout(&o), gen_agents::rules::markdown_table());
+}

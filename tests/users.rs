@@ -151,7 +151,11 @@ fn sarif_results_are_located_and_fingerprinted_without_lines() {
         assert!(r["partialFingerprints"]["genAgents/v1"].is_string(), "{r}");
         let id = r["ruleId"].as_str().unwrap();
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
-        assert_eq!(log["runs"][0]["tool"]["driver"]["rules"][index]["id"], id);
+        let rule = &log["runs"][0]["tool"]["driver"]["rules"][index];
+        assert_eq!(rule["id"], id);
+        let doc = gen_agents::rules::Rule::from_id(id).unwrap().doc();
+        assert_eq!(rule["shortDescription"]["text"], doc.summary, "{rule}");
+        assert_eq!(rule["fullDescription"]["text"], doc.why, "{rule}");
     }
 }
 
