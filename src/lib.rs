@@ -58,7 +58,7 @@ pub struct Fleet {
 
 impl Fleet {
     /// Cross-checks every agent's model alias against a LiteLLM proxy's model list
-    /// (rule `model-alias`) when agents are resolved.
+    /// (rules `model-alias`, `model-wire-api`) when agents are resolved.
     pub fn check_models_against(&mut self, models: resolve::litellm::ModelList) {
         self.models = Some(models);
     }

@@ -431,7 +431,7 @@ fn check_registry_name(c: &Checked, d: &Defaults, agent: &Agent, diags: &mut Dia
     false
 }
 
-/// Rule `agent-name` (length): every derived name must stay within 63 characters, the
+/// Rule `agent-name-length`: every derived name must stay within 63 characters, the
 /// limit of Kubernetes label values and DNS labels.
 fn check_derived_names(c: &Checked, agent: &Agent, diags: &mut Diagnostics) -> bool {
     let longest = format!(

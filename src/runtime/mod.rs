@@ -462,8 +462,8 @@ fn assemble(
     }
 }
 
-/// Rule `model-alias`: each alias the agent calls must be a `model_name` of the LiteLLM
-/// proxy, and its target must suit the runtime's wire API (incident 5).
+/// Rules `model-alias` (each alias the agent calls must be a `model_name` of the LiteLLM
+/// proxy) and `model-wire-api` (its target must suit the runtime's wire API: incident 5).
 pub fn check_model(agent: &Agent, models: &crate::resolve::litellm::ModelList) -> Vec<Violation> {
     let wire = agent.settings.wire_api();
     model_aliases(agent)

@@ -51,10 +51,10 @@ pub fn check_agent_name(ctx: &Ctx<'_>, name: &str, diags: &mut Diagnostics) {
     }
 }
 
-/// Rule `label`: label keys and values the API server accepts, and not the keys
-/// gen-agents sets itself (`app`, `agent`: the Deployment selector must never change;
-/// `gen-agents.dev/...`: the runtime ConfigMaps' `gen-agents.dev/agent` finds an agent's
-/// config versions).
+/// Rules `label-reserved` (not the keys gen-agents sets itself: `app`, `agent`: the
+/// Deployment selector must never change; `gen-agents.dev/...`: the runtime ConfigMaps'
+/// `gen-agents.dev/agent` finds an agent's config versions) and `label` (keys and values the
+/// API server accepts).
 pub fn check_labels(ctx: &Ctx<'_>, labels: &BTreeMap<String, String>, diags: &mut Diagnostics) {
     for (key, value) in labels {
         let pointer = format!("/metadata/labels/{}", escape(key));
@@ -265,7 +265,8 @@ fn check_mcp_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics)
     }
 }
 
-/// Rule `env-name`: environment variable names Kubernetes and shells accept.
+/// Rules `env-name` (environment variable names Kubernetes and shells accept) and
+/// `env-chart-prefix` (not the chart's `GEN_AGENTS_` prefix).
 fn check_env_names(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     let Some(env) = &spec.env else { return };
     for name in env.keys() {
