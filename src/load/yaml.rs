@@ -383,7 +383,7 @@ impl Reader<'_> {
         let size = target.count();
         if size > self.alias_budget {
             self.fatal(
-                Rule::YamlLimits,
+                Rule::YamlAliasLimit,
                 pos,
                 format!("alias expansion would create more than {MAX_ALIAS_NODES} nodes in this file (a \"billion laughs\" document?)"),
                 "write the repeated part out, or move shared settings into a `kind: Defaults` document",
@@ -702,7 +702,7 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
         let (_, diags) = read(&text);
-        assert_eq!(diags[0].rule, Rule::YamlLimits);
+        assert_eq!(diags[0].rule, Rule::YamlAliasLimit);
     }
 
     #[test]
