@@ -10,10 +10,13 @@ mod cli;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's build-time options (read by jemalloc at start): one arena per core this tool
-/// uses instead of four per core, which keeps fragmentation, and so peak memory, down.
+/// uses instead of four per core, which keeps fragmentation, and so peak memory, down; and
+/// freed pages go back to the system at once instead of after 10 s, since a run is one
+/// pass whose early allocations (the specs) are dead by the time the artifacts peak
+/// (10,000 mixed agents: 107 MiB instead of 130 MiB, about 4 % slower).
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 10] = b"narenas:2\0";
+pub static malloc_conf: &[u8; 44] = b"narenas:2,dirty_decay_ms:0,muzzy_decay_ms:0\0";
 
 use std::io::Write as _;
 use std::process::ExitCode;
