@@ -657,8 +657,8 @@ rules! {
     },
     RenderVerify {
         id: "render-verify",
-        summary: "rendered output that does not parse back, or does not read back as what was resolved",
-        why: "every rendered piece is read back before anything is written, so a custom template cannot emit broken YAML, values that differ from the specs, or Secret stubs with data",
+        summary: "rendered output of a custom template that does not parse back, or a Secret stub that carries data",
+        why: "every piece a custom template renders, and every whole file it joins, is read back before anything is written, so a custom template cannot emit broken YAML or Secret stubs with data; the built-in templates are verified by construction (tests/props.rs)",
         bad: Example::Shown("{# --templates DIR: values.yaml.j2 #}\n{% macro item(x) %}  {{ x.name }}: [{% endmacro %}"),
         fix: Example::Shown("{% macro item(x) %}  {{ x.name }}: {{ x.values | toyaml(4) }}{% endmacro %}"),
         fires: Fires::Test { file: "tests/cli.rs", name: "a_template_that_breaks_yaml_is_refused_not_printed" },
