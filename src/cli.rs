@@ -130,6 +130,11 @@ pub struct InputArgs {
     /// mapped to a target that fits the runtime's wire API (rules `model-alias`, `model-wire-api`).
     #[arg(long, value_name = "FILE")]
     pub litellm_config: Option<String>,
+    /// The fleet these agents form: recorded as `fleet` in the metadata of every key of
+    /// keys.yaml, so one LiteLLM proxy can serve several fleets and a key whose agent is
+    /// gone can be told apart from another fleet's. A DNS-1123 label.
+    #[arg(long, value_name = "NAME", default_value = "default", value_parser = fleet_name)]
+    pub fleet: String,
     /// Accept inputs with no agent (an empty fleet renders `agents: {}`, and `helm upgrade`
     /// with it deletes every agent, so without this flag that is an error).
     #[arg(long)]
@@ -153,7 +158,7 @@ pub struct RenderArgs {
     /// Inputs.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Write values.yaml, configmaps.yaml and secrets.yaml into DIR (atomically).
+    /// Write values.yaml, configmaps.yaml, secrets.yaml and keys.yaml into DIR (atomically).
     #[arg(long, value_name = "DIR", conflicts_with = "check")]
     pub out_dir: Option<PathBuf>,
     /// Compare with the files in DIR: exit 0 when identical, 1 with a diff on stderr when stale.
@@ -203,4 +208,19 @@ pub struct SchemaArgs {
     /// Print the schema of the Helm values `render` emits (the chart's values.schema.json).
     #[arg(long)]
     pub helm_values: bool,
+}
+
+/// `--fleet`: a DNS-1123 label, so it reads the same in every tool that shows key metadata.
+fn fleet_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("use a DNS-1123 label: lowercase letters, digits and `-`, e.g. `prod`".into())
+    }
 }

@@ -35,6 +35,7 @@ use std::sync::Arc;
 use crate::rules::Rule;
 use diag::{Diagnostic, Diagnostics};
 use load::{Chunk, LoadError, Source};
+use render::keys::KeyEntry;
 use render::{Artifacts, SecretsMode, Templates};
 use resolve::{Agent, Defaults, Layer};
 use runtime::RuntimeOutput;
@@ -52,6 +53,7 @@ pub struct Fleet {
     agents: Vec<Checked>,
     defaults: Defaults,
     models: Option<resolve::litellm::ModelList>,
+    name: String,
     /// How many input files were read.
     pub files: usize,
 }
@@ -61,6 +63,12 @@ impl Fleet {
     /// (rules `model-alias`, `model-wire-api`) when agents are resolved.
     pub fn check_models_against(&mut self, models: resolve::litellm::ModelList) {
         self.models = Some(models);
+    }
+
+    /// Names the fleet (`--fleet`), recorded in the metadata of every key of `keys.yaml`
+    /// so that a proxy can serve several fleets. Default [`render::keys::DEFAULT_FLEET`].
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
     }
 
     /// Rule `no-agents`: inputs without any agent are an error, because the empty values
@@ -130,6 +138,7 @@ pub fn load_fleet(
         agents,
         defaults: Defaults::new(layers, runtime_layers),
         models: None,
+        name: render::keys::DEFAULT_FLEET.to_owned(),
         files: sources.len(),
     })
 }
@@ -155,16 +164,25 @@ pub fn resolve_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<(Agent, Runt
 /// Resolves every agent to run the rules that need the layered result, keeping nothing;
 /// returns how many agents resolved.
 pub fn check_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> usize {
-    par::map(&fleet.agents, 64, diags, |c, d| {
-        resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d).is_some()
+    let entries: Vec<KeyEntry> = par::map(&fleet.agents, 64, diags, |c, d| {
+        let (agent, _) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
+        Some(key_entry(c, &fleet.defaults, &agent))
     })
     .into_iter()
-    .filter(|ok| *ok)
-    .count()
+    .flatten()
+    .collect();
+    let count = entries.len();
+    render::keys::requests(&fleet.name, entries, diags);
+    count
+}
+
+fn key_entry(c: &Checked, defaults: &Defaults, agent: &Agent) -> KeyEntry {
+    let at = defaults.locate(c, Some(agent.runtime()), "/spec/litellm/keySecret");
+    KeyEntry::of(agent, at)
 }
 
 /// Resolves and renders every agent (in parallel, each agent's pieces parsed back as they
-/// are made), then assembles and checks the three artifacts.
+/// are made), then assembles and checks the four artifacts.
 pub fn render_fleet(
     fleet: Fleet,
     templates: &Templates,
@@ -179,20 +197,23 @@ pub fn render_fleet(
         |d| templates.worker(count, d),
         |worker, c, d| {
             let (agent, rt) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
-            worker.agent(&agent, &rt, d)
+            let key = key_entry(c, &fleet.defaults, &agent);
+            Some((worker.agent(&agent, &rt, d)?, key))
         },
     );
+    let name = fleet.name.clone();
     // The specs are no longer needed: free them before the files are assembled.
     drop(fleet);
     if diags.has_errors() {
         return None;
     }
-    render::assemble(
-        templates,
-        pieces.into_iter().flatten().collect(),
-        mode,
-        diags,
-    )
+    let (pieces, entries): (Vec<_>, Vec<_>) = pieces.into_iter().flatten().unzip();
+    let keys = render::keys::requests(&name, entries, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    let keys = render::keys::artifact(&name, keys);
+    render::assemble(templates, pieces, mode, keys, diags)
 }
 
 fn builtin_layer(
@@ -272,6 +293,7 @@ fn resolve_one(
         Ok(out) => (Some(out), Vec::new()),
         Err(v) => (None, v),
     };
+    violations.extend(runtime::check_key_models(&agent));
     if let Some(m) = models {
         violations.extend(runtime::check_model(&agent, m));
     }

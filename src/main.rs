@@ -107,6 +107,7 @@ fn load(
     diags: &mut Diagnostics,
 ) -> Result<gen_agents::Fleet, gen_agents::load::LoadError> {
     let mut fleet = gen_agents::load_fleet(&input.paths, &input.values, diags)?;
+    fleet.set_name(&input.fleet);
     if !input.allow_empty {
         fleet.require_agents(&input.paths, diags);
     }

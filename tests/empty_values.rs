@@ -20,6 +20,8 @@ const EXCEPTIONS: &[(&str, Option<&str>, Option<&str>)] = &[
     ("/spec/env/*", None, None),
     // Kubernetes allows an empty label value; a blank one is not a label value.
     ("/metadata/labels/*", None, Some("label")),
+    // A key's own metadata is free text stored on the key as written; it names nothing.
+    ("/spec/litellm/key/metadata/*", None, None),
 ];
 
 /// One valid spec that has every field of the schema, so the walk can set each of them.
@@ -31,7 +33,21 @@ fn base(kind: &str) -> Value {
         "replicas": 1,
         "storage": "1Gi",
         "image": "node:22-bookworm-slim",
-        "litellm": {"baseUrl": "http://litellm:4000/v1", "keySecret": "walk-litellm-key"},
+        "litellm": {
+            "baseUrl": "http://litellm:4000/v1",
+            "keySecret": "walk-litellm-key",
+            "key": {
+                "models": ["codex-cli/gpt-5.4"],
+                "maxBudget": 10.5,
+                "budgetDuration": "30d",
+                "rpmLimit": 60,
+                "tpmLimit": 100000,
+                "maxParallelRequests": 2,
+                "duration": "90d",
+                "metadata": {"owner": "walk"},
+                "team": "platform",
+            },
+        },
         "mcpServers": {"commonly": {
             "command": "/tools/bin/commonly-mcp",
             "args": ["--stdio"],

@@ -1,10 +1,12 @@
-//! Render: arrange the resolved fleet into the three artifacts with minijinja templates,
+//! Render: arrange the resolved fleet into the artifacts (minijinja templates; `keys.yaml`
+//! is serialized, see [`keys`]),
 //! then parse every artifact back and check it before anything may be written.
 //!
 //! Templates arrange; they never build syntax from spec text. Every `{{ }}` goes through
 //! [`yaml::inline`] (the environment's formatter), `toyaml(n)` writes whole blocks, and the
 //! runtime config files were serialized by their format's own serializer upstream.
 
+pub mod keys;
 pub mod model;
 pub mod yaml;
 
@@ -119,15 +121,18 @@ pub struct Artifacts {
     pub configmaps: Artifact,
     /// `secrets.yaml`.
     pub secrets: Artifact,
+    /// `keys.yaml`.
+    pub keys: Artifact,
 }
 
 impl Artifacts {
     /// File name and content, in a fixed order.
-    pub fn files(&self) -> [(&'static str, &Artifact); 3] {
+    pub fn files(&self) -> [(&'static str, &Artifact); 4] {
         [
             ("values.yaml", &self.values),
             ("configmaps.yaml", &self.configmaps),
             ("secrets.yaml", &self.secrets),
+            ("keys.yaml", &self.keys),
         ]
     }
 }
@@ -407,10 +412,12 @@ fn template_diag(origin: &str, e: &Error) -> Diagnostic {
 
 /// Joins the agents' pieces (in name order) with each file's header and footer, renders
 /// the fleet's Secrets, and checks the Secrets and, with custom templates, whole files.
+/// `keys` is the finished `keys.yaml` ([`keys::artifact`]).
 pub fn assemble(
     templates: &Templates,
     pieces: Vec<AgentPieces>,
     mode: &SecretsMode,
+    keys: Artifact,
     diags: &mut Diagnostics,
 ) -> Option<Artifacts> {
     let needs: Vec<(String, &[crate::runtime::SecretNeed])> = pieces
@@ -472,6 +479,7 @@ pub fn assemble(
         values,
         configmaps,
         secrets: secrets_out,
+        keys,
     };
     if !templates.all_builtin {
         // Custom templates: items that parse alone do not prove the joined file does.

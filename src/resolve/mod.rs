@@ -40,6 +40,8 @@ pub struct Agent {
     pub litellm_base_url: String,
     /// Secret with the LiteLLM virtual key (key `key`).
     pub litellm_key_secret: String,
+    /// The policy of the LiteLLM virtual key in `litellm_key_secret`.
+    pub key: Key,
     /// Secret with the platform runtime token (key `token`).
     pub token_secret: String,
     /// MCP servers by id.
@@ -78,6 +80,53 @@ impl Agent {
     /// What gen-agents knows about the agent's runtime.
     pub fn descriptor(&self) -> &'static Descriptor {
         crate::runtime::descriptor(self.runtime())
+    }
+}
+
+/// The policy of an agent's LiteLLM virtual key, resolved: the allowlist is never empty
+/// and an unset limit stays `None` (no limit), distinct from `Some(0)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    /// The model aliases the key may call: the spec's `litellm.key.models`, else every
+    /// alias the runtime calls ([`crate::runtime::model_aliases`]).
+    pub models: Vec<String>,
+    /// True when `models` was set in a layer (not derived from the runtime's aliases).
+    pub models_set: bool,
+    /// LiteLLM `max_budget` (USD).
+    pub max_budget: Option<f64>,
+    /// LiteLLM `budget_duration`.
+    pub budget_duration: Option<String>,
+    /// LiteLLM `rpm_limit`.
+    pub rpm_limit: Option<u64>,
+    /// LiteLLM `tpm_limit`.
+    pub tpm_limit: Option<u64>,
+    /// LiteLLM `max_parallel_requests`.
+    pub max_parallel_requests: Option<u64>,
+    /// LiteLLM `duration` (expiry after minting).
+    pub duration: Option<String>,
+    /// The spec's own metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// LiteLLM `team_id`.
+    pub team: Option<String>,
+}
+
+impl Key {
+    /// The spec's key policy; `models` stays empty until [`resolve_agent`] fills in the
+    /// runtime's aliases. `None` for a negative count, which the schema already refuses.
+    fn from_spec(k: crate::spec::KeyPolicy) -> Option<Key> {
+        let count = |v: Option<i64>| v.map(u64::try_from).transpose().ok();
+        Some(Key {
+            models_set: k.models.is_some(),
+            models: k.models.unwrap_or_default(),
+            max_budget: k.max_budget,
+            budget_duration: k.budget_duration,
+            rpm_limit: count(k.rpm_limit)?,
+            tpm_limit: count(k.tpm_limit)?,
+            max_parallel_requests: count(k.max_parallel_requests)?,
+            duration: k.duration,
+            metadata: k.metadata.unwrap_or_default(),
+            team: k.team,
+        })
     }
 }
 
@@ -253,7 +302,13 @@ pub fn resolve_agent(
     if missing.any {
         return None;
     }
-    let agent = agent?;
+    let mut agent = agent?;
+    if !agent.key.models_set {
+        agent.key.models = crate::runtime::model_aliases(&agent)
+            .into_iter()
+            .map(|(_, alias)| alias)
+            .collect();
+    }
     let mut ok = true;
     ok &= check_registry_name(checked, defaults, &agent, diags);
     ok &= check_derived_names(checked, &agent, diags);
@@ -348,6 +403,7 @@ fn build(
         litellm_key_secret: litellm
             .key_secret
             .unwrap_or_else(|| format!("{prefix}-{name}-litellm-key")),
+        key: Key::from_spec(litellm.key.unwrap_or_default())?,
         token_secret: spec
             .token_secret
             .unwrap_or_else(|| format!("{prefix}-{name}-token")),

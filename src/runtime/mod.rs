@@ -464,11 +464,48 @@ fn assemble(
 
 /// Rules `model-alias` (each alias the agent calls must be a `model_name` of the LiteLLM
 /// proxy) and `model-wire-api` (its target must suit the runtime's wire API: incident 5).
+/// An alias the key allows but the runtime does not call (an explicit `litellm.key.models`)
+/// must exist too (`model-alias`); its wire API is not checked, since the runtime never
+/// calls it.
 pub fn check_model(agent: &Agent, models: &crate::resolve::litellm::ModelList) -> Vec<Violation> {
     let wire = agent.settings.wire_api();
+    let called = model_aliases(agent);
+    let mut out: Vec<Violation> = called
+        .iter()
+        .filter_map(|(pointer, alias)| check_alias(agent, wire, pointer, alias, models))
+        .collect();
+    let allowed_only = agent
+        .key
+        .models
+        .iter()
+        .filter(|m| !called.iter().any(|(_, a)| a == *m));
+    for alias in allowed_only {
+        if let Some(mut v) = unknown_alias("/spec/litellm/key/models", alias, models) {
+            v.message = v.message.replacen("model `", "allowlisted model `", 1);
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Rule `key-models-missing`: an explicit key allowlist must hold every alias the runtime
+/// calls, or LiteLLM answers those calls with 403 `key_model_access_denied`.
+pub fn check_key_models(agent: &Agent) -> Vec<Violation> {
+    if !agent.key.models_set {
+        return Vec::new();
+    }
     model_aliases(agent)
         .into_iter()
-        .filter_map(|(pointer, alias)| check_alias(agent, wire, pointer, &alias, models))
+        .filter(|(_, alias)| !agent.key.models.contains(alias))
+        .map(|(pointer, alias)| Violation {
+            rule: Rule::KeyModelsMissing,
+            pointer: "/spec/litellm/key/models".into(),
+            message: format!(
+                "the key's allowlist `litellm.key.models` lacks `{alias}`, which the agent calls (`spec.{}`); LiteLLM would answer those calls with 403",
+                pointer.trim_start_matches("/spec/").replace('/', ".")
+            ),
+            help: format!("add `{alias}` to `litellm.key.models`, or leave `models` unset to allow exactly the aliases the runtime calls"),
+        })
         .collect()
 }
 
@@ -480,23 +517,7 @@ fn check_alias(
     models: &crate::resolve::litellm::ModelList,
 ) -> Option<Violation> {
     let Some(target) = models.models.get(alias) else {
-        let close =
-            crate::validate::schema::did_you_mean(alias, models.models.keys().map(String::as_str));
-        return Some(Violation {
-            rule: Rule::ModelAlias,
-            pointer: pointer.into(),
-            message: format!(
-                "model `{alias}` is not a `model_name` in the LiteLLM config {}",
-                models.file
-            ),
-            help: match close {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => format!(
-                    "use one of: {}",
-                    models.models.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            },
-        });
+        return unknown_alias(pointer, alias, models);
     };
     let why = wire.refuses(target)?;
     Some(Violation {
@@ -511,6 +532,34 @@ fn check_alias(
         help: match wire {
             WireApi::Responses => "use an alias whose `litellm_params.model` has no `responses/` prefix (the platform keeps `codex-cli/gpt-5.4` → `chatgpt/gpt-5.4` for this), and allow it on the agent's virtual key".into(),
             _ => "use an alias whose `litellm_params.model` is `chatgpt/responses/…` (or another provider), and allow it on the agent's virtual key".into(),
+        },
+    })
+}
+
+/// `model-alias` for an alias that is not a `model_name` of the proxy; `None` when it is.
+fn unknown_alias(
+    pointer: &str,
+    alias: &str,
+    models: &crate::resolve::litellm::ModelList,
+) -> Option<Violation> {
+    if models.models.contains_key(alias) {
+        return None;
+    }
+    let close =
+        crate::validate::schema::did_you_mean(alias, models.models.keys().map(String::as_str));
+    Some(Violation {
+        rule: Rule::ModelAlias,
+        pointer: pointer.into(),
+        message: format!(
+            "model `{alias}` is not a `model_name` in the LiteLLM config {}",
+            models.file
+        ),
+        help: match close {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!(
+                "use one of: {}",
+                models.models.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
         },
     })
 }

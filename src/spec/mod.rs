@@ -250,6 +250,60 @@ pub struct LiteLlm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub key_secret: Option<String>,
+    /// The policy of the agent's LiteLLM virtual key, written to `keys.yaml` as the body of
+    /// LiteLLM's `/key/generate` request. Every field is optional; an unset limit is no
+    /// limit (it is left out of the request), which is different from `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyPolicy>,
+}
+
+/// The policy of an agent's LiteLLM virtual key (LiteLLM's `/key/generate` fields).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyPolicy {
+    /// The model aliases the key may call (LiteLLM `models`). Default: every alias the
+    /// agent's runtime calls (its `model`, and Claude Code's `smallFastModel`). Never empty:
+    /// LiteLLM reads `[]` as "every model" (rule `key-models-empty`), and it must hold every
+    /// alias the runtime calls (rule `key-models-missing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), inner(length(min = 1), pattern(NON_BLANK)))]
+    pub models: Option<Vec<String>>,
+    /// Spend ceiling in USD over each `budgetDuration` (LiteLLM `max_budget`); `0` blocks
+    /// every paid call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub max_budget: Option<f64>,
+    /// How often the spend resets, a LiteLLM duration: a positive whole number and one of
+    /// `s`, `m`, `h`, `d`, `w`, `mo`, e.g. `30d` (LiteLLM `budget_duration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
+    pub budget_duration: Option<String>,
+    /// Requests per minute (LiteLLM `rpm_limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub rpm_limit: Option<i64>,
+    /// Tokens per minute (LiteLLM `tpm_limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub tpm_limit: Option<i64>,
+    /// Concurrent requests (LiteLLM `max_parallel_requests`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub max_parallel_requests: Option<i64>,
+    /// The key expires this long after it is minted, a LiteLLM duration such as `90d`
+    /// (LiteLLM `duration`). Default: it never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
+    pub duration: Option<String>,
+    /// Extra metadata stored on the key (LiteLLM `metadata`). The keys gen-agents sets
+    /// itself (`managed-by`, `fleet`, `agents`, `runtimes`, `policy-hash`) are reserved.
+    /// Values are free text and may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The LiteLLM team the key belongs to (LiteLLM `team_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), pattern(NON_BLANK))]
+    pub team: Option<String>,
 }
 
 /// A stdio MCP server the runtime starts.

@@ -123,6 +123,68 @@ pub fn check_spec(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
     check_mcp_env_names(ctx, spec, diags);
     check_env_names(ctx, spec, diags);
     check_secret_names(ctx, spec, diags);
+    check_key_durations(ctx, spec, diags);
+    check_key_metadata(ctx, spec, diags);
+}
+
+/// Rule `key-duration`: LiteLLM parses a key's durations only when it mints the key, so a
+/// malformed one fails far from the spec (or, as `30days`, is read as `30d` by a loose
+/// regex). Accepted: what LiteLLM's `duration_in_seconds` understands, strictly.
+fn check_key_durations(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
+    let Some(key) = spec.litellm.as_ref().and_then(|l| l.key.as_ref()) else {
+        return;
+    };
+    for (field, value) in [
+        ("budgetDuration", &key.budget_duration),
+        ("duration", &key.duration),
+    ] {
+        let Some(v) = value else { continue };
+        if !is_litellm_duration(v) {
+            diags.push(
+                Diagnostic::error(
+                    Rule::KeyDuration,
+                    ctx.value_at(&format!("/spec/litellm/key/{field}")),
+                    format!("`{}` is not a LiteLLM duration", clip(v)),
+                )
+                .with_help("write a positive whole number and a unit: `s`, `m` (minutes), `h`, `d`, `w` or `mo` (months), e.g. `30d`"),
+            );
+        }
+    }
+}
+
+/// `<digits><unit>`, the number positive, the unit one of LiteLLM's.
+pub fn is_litellm_duration(v: &str) -> bool {
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = v.split_at(digits);
+    !number.is_empty()
+        && number.bytes().any(|b| b != b'0')
+        && ["s", "m", "h", "d", "w", "mo"].contains(&unit)
+}
+
+/// Rule `key-metadata-reserved`: the metadata gen-agents sets on a key says which fleet
+/// manages it; a spec may not set those entries.
+fn check_key_metadata(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) {
+    let Some(meta) = spec
+        .litellm
+        .as_ref()
+        .and_then(|l| l.key.as_ref())
+        .and_then(|k| k.metadata.as_ref())
+    else {
+        return;
+    };
+    for name in meta
+        .keys()
+        .filter(|k| crate::render::keys::RESERVED_METADATA.contains(&k.as_str()))
+    {
+        diags.push(
+            Diagnostic::error(
+                Rule::KeyMetadataReserved,
+                ctx.at(&format!("/spec/litellm/key/metadata/{}", escape(name))),
+                format!("key metadata `{name}` is set by gen-agents itself"),
+            )
+            .with_help("use another name; gen-agents sets `managed-by`, `fleet`, `agents`, `runtimes` and `policy-hash`"),
+        );
+    }
 }
 
 /// Rule `replicas`: a Deployment cannot have a negative number of pods.

@@ -161,6 +161,25 @@ impl KindValidator {
                 report_empty(file, root, pointer, error.instance(), diags)
             }
             ValidationErrorKind::Pattern { pattern } if pattern == NON_BLANK => {}
+            ValidationErrorKind::MinItems { .. } if pointer.ends_with("/litellm/key/models") => {
+                diags.push(
+                    Diagnostic::error(
+                        Rule::KeyModelsEmpty,
+                        Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),
+                        format!("`{field}` is empty, and LiteLLM reads an empty allowlist as \"every model\""),
+                    )
+                    .with_help("list the aliases the key may call, or leave `models` unset to allow exactly the aliases the runtime calls"),
+                )
+            }
+            ValidationErrorKind::Minimum { .. } if pointer.contains("/litellm/key/") => diags
+                .push(
+                    Diagnostic::error(
+                        Rule::KeyLimit,
+                        Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),
+                        format!("`{field}` is {}; a key limit must be 0 or more", error.instance()),
+                    )
+                    .with_help("leave the field unset for no limit; `0` blocks"),
+                ),
             _ => diags.push(Diagnostic::error(
                 Rule::Schema,
                 Location::at(file, root.find(pointer).map_or(root.pos, |n| n.pos)),

@@ -13,6 +13,7 @@ fn artifacts(tag: &str) -> Artifacts {
         values: format!("values {tag}\n").as_str().into(),
         configmaps: format!("configmaps {tag}\n").as_str().into(),
         secrets: format!("secrets {tag}\n").as_str().into(),
+        keys: format!("keys {tag}\n").as_str().into(),
     }
 }
 
@@ -433,7 +434,15 @@ fn no_temporary_files_are_left_behind() {
     write_atomic(&out, &artifacts("b")).unwrap();
     let mut names: Vec<_> = tree(&out).unwrap().into_keys().collect();
     names.sort();
-    assert_eq!(names, ["configmaps.yaml", "secrets.yaml", "values.yaml"]);
+    assert_eq!(
+        names,
+        [
+            "configmaps.yaml",
+            "keys.yaml",
+            "secrets.yaml",
+            "values.yaml"
+        ]
+    );
     assert_eq!(leftovers(&out), Vec::<String>::new());
 }
 
@@ -451,12 +460,12 @@ fn files_are_world_readable() {
 #[test]
 fn a_missing_file_is_stale() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(check(dir.path(), &artifacts("a")).unwrap().len(), 3);
+    assert_eq!(check(dir.path(), &artifacts("a")).unwrap().len(), 4);
     assert_eq!(
         check(&dir.path().join("nope"), &artifacts("a"))
             .unwrap()
             .len(),
-        3
+        4
     );
 }
 
