@@ -48,6 +48,115 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List every rule id with its summary.
     Rules(RulesArgs),
+    /// The fleet's LiteLLM virtual keys against a live proxy: plan, apply, rotate.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+const KEYS_EXIT_CODES: &str = "\
+Exit codes:
+  0  success (plan: computed; with --detailed-exitcode: the proxy matches the fleet)
+  1  invalid input (every problem is reported; the proxy is not contacted)
+  2  usage or I/O error (e.g. no master key, --secrets-out exists); nothing was changed
+  3  the proxy refused or failed (unreachable, 401, 403, 404, no database, an alias held by
+     a key not this fleet's); what was changed before is listed
+  4  plan --detailed-exitcode: changes pending (create, update, orphan or conflict)";
+
+/// `gen-agents keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Compare the fleet's keys (keys.yaml) with the proxy's and print the changes, never a
+    /// key value. Changes nothing.
+    #[command(after_help = KEYS_EXIT_CODES)]
+    Plan(KeysPlanArgs),
+    /// Create missing keys (/key/generate), update drifted ones (/key/update), report orphans
+    /// (--prune deletes them). Minted values go only into --secrets-out.
+    #[command(after_help = KEYS_EXIT_CODES)]
+    Apply(KeysApplyArgs),
+    /// Give agents' keys new values (into --secrets-out); the old values stop working.
+    #[command(after_help = KEYS_EXIT_CODES)]
+    Rotate(KeysRotateArgs),
+}
+
+/// How to reach the proxy.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The LiteLLM proxy's root URL, http:// or https:// (no /v1), e.g. http://litellm:4000.
+    #[arg(long, value_name = "URL")]
+    pub proxy: String,
+    /// The environment variable holding the proxy's master key (never a flag value, so it
+    /// stays out of shell history and process lists).
+    #[arg(long, value_name = "NAME", default_value = "LITELLM_MASTER_KEY")]
+    pub master_key_env: String,
+    /// PEM file of CA certificates to trust for an https proxy, besides the public web roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Seconds each request may take, connecting included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
+/// `gen-agents keys plan`.
+#[derive(Debug, Args)]
+pub struct KeysPlanArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The proxy.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// Plan a key with a wanted alias that is not this fleet's as taken over (an update).
+    #[arg(long)]
+    pub adopt: bool,
+    /// Exit 4 when there are changes (0 only when the proxy matches the fleet).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `gen-agents keys apply`.
+#[derive(Debug, Args)]
+pub struct KeysApplyArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The proxy.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// Where minted key values go: a new file (mode 0600) of Secret manifests named and keyed
+    /// as the chart reads them. Required when a key is minted; must not exist.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_out: Option<PathBuf>,
+    /// Delete this fleet's keys whose agents are gone.
+    #[arg(long)]
+    pub prune: bool,
+    /// Take over keys with a wanted alias that are not this fleet's (unmanaged, or another
+    /// fleet's), instead of stopping.
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+/// `gen-agents keys rotate`.
+#[derive(Debug, Args)]
+pub struct KeysRotateArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The proxy.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// An agent whose key gets a new value (repeatable).
+    #[arg(long = "agent", value_name = "NAME", required_unless_present = "all")]
+    pub agents: Vec<String>,
+    /// Every key of the fleet.
+    #[arg(long, conflicts_with = "agents")]
+    pub all: bool,
+    /// Where the new values go: a new file (mode 0600) of Secret manifests.
+    #[arg(long, value_name = "FILE")]
+    pub secrets_out: PathBuf,
+    /// Keep the old values working this long (a LiteLLM duration such as `1h`), for pods that
+    /// still hold them until the new Secret is applied. Default: they stop at once.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub grace: Option<String>,
 }
 
 /// `gen-agents explain`.
@@ -222,5 +331,14 @@ fn fleet_name(s: &str) -> Result<String, String> {
         Ok(s.to_owned())
     } else {
         Err("use a DNS-1123 label: lowercase letters, digits and `-`, e.g. `prod`".into())
+    }
+}
+
+/// `--grace`: a LiteLLM duration.
+fn duration(s: &str) -> Result<String, String> {
+    if gen_agents::validate::rules::is_litellm_duration(s) {
+        Ok(s.to_owned())
+    } else {
+        Err("use a positive whole number and `s`, `m`, `h`, `d`, `w` or `mo`, e.g. `1h`".into())
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod diag;
 pub mod init;
+pub mod keys;
 pub mod load;
 pub mod par;
 pub mod render;
@@ -164,16 +165,37 @@ pub fn resolve_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<(Agent, Runt
 /// Resolves every agent to run the rules that need the layered result, keeping nothing;
 /// returns how many agents resolved.
 pub fn check_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> usize {
-    let entries: Vec<KeyEntry> = par::map(&fleet.agents, 64, diags, |c, d| {
+    let entries = key_entries(fleet, diags);
+    let count = entries.len();
+    render::keys::requests(&fleet.name, entries, diags);
+    count
+}
+
+/// Every agent resolved, as its key entry (the agents that do not resolve are reported).
+fn key_entries(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<KeyEntry> {
+    par::map(&fleet.agents, 64, diags, |c, d| {
         let (agent, _) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
         Some(key_entry(c, &fleet.defaults, &agent))
     })
     .into_iter()
     .flatten()
-    .collect();
-    let count = entries.len();
-    render::keys::requests(&fleet.name, entries, diags);
-    count
+    .collect()
+}
+
+/// The fleet's desired LiteLLM keys (what `keys.yaml` holds), after every check of
+/// [`check_fleet`]; `None` when any check failed.
+pub fn key_requests(
+    fleet: &Fleet,
+    diags: &mut Diagnostics,
+) -> Option<Vec<render::keys::KeyRequest>> {
+    let entries = key_entries(fleet, diags);
+    let keys = render::keys::requests(&fleet.name, entries, diags);
+    (!diags.has_errors()).then_some(keys)
+}
+
+/// The fleet's name (`--fleet`).
+pub fn fleet_name(fleet: &Fleet) -> &str {
+    &fleet.name
 }
 
 fn key_entry(c: &Checked, defaults: &Defaults, agent: &Agent) -> KeyEntry {

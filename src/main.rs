@@ -26,10 +26,16 @@ use gen_agents::diag::{self, Diagnostics, Format};
 use gen_agents::render::{SecretsMode, Templates};
 use gen_agents::rules::Rule;
 
-use cli::{Cli, Command, InputArgs, RenderArgs, SecretsKind, Shell, StoreKind};
+use cli::{
+    Cli, Command, InputArgs, KeysCommand, ProxyArgs, RenderArgs, SecretsKind, Shell, StoreKind,
+};
 
 const INVALID: u8 = 1;
 const FAILURE: u8 = 2;
+/// `keys`: the proxy refused or failed.
+const PROXY: u8 = 3;
+/// `keys plan --detailed-exitcode`: changes pending.
+const PENDING: u8 = 4;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -48,6 +54,135 @@ fn main() -> ExitCode {
         Command::Man => man(),
         Command::Explain(args) => explain(&args.rule),
         Command::Rules(args) => rules(args.markdown),
+        Command::Keys(cmd) => keys(&cmd),
+    }
+}
+
+/// `keys plan|apply|rotate`: the fleet's keys from the specs, the proxy's from `/key/list`,
+/// then the plan, carried out by `apply` and `rotate`.
+fn keys(cmd: &KeysCommand) -> ExitCode {
+    let (input, proxy_args, adopt) = match cmd {
+        KeysCommand::Plan(a) => (&a.input, &a.proxy, a.adopt),
+        KeysCommand::Apply(a) => (&a.input, &a.proxy, a.adopt),
+        KeysCommand::Rotate(a) => (&a.input, &a.proxy, false),
+    };
+    let format = format_of(input);
+    let mut diags = Diagnostics::default();
+    let fleet = match load(input, &mut diags) {
+        Ok(f) => f,
+        Err(e) => return io_error(&e),
+    };
+    let desired = gen_agents::key_requests(&fleet, &mut diags);
+    let failed = diags.has_errors();
+    report(diags, format, false);
+    let Some(desired) = desired.filter(|_| !failed) else {
+        return ExitCode::from(INVALID);
+    };
+    let mut proxy = match connect(proxy_args) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let live = match proxy.list_keys() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}\nnothing was changed");
+            return ExitCode::from(PROXY);
+        }
+    };
+    let plan = gen_agents::keys::plan(gen_agents::fleet_name(&fleet), desired, &live, adopt);
+    let outcome = match cmd {
+        KeysCommand::Plan(a) => {
+            let text = if format == Format::Json {
+                plan.json()
+            } else {
+                plan.human()
+            };
+            print!("{text}");
+            let pending = a.detailed_exitcode && !plan.in_sync();
+            return ExitCode::from(if pending { PENDING } else { 0 });
+        }
+        KeysCommand::Apply(a) => {
+            gen_agents::keys::apply::apply(&mut proxy, &plan, a.prune, a.secrets_out.as_deref())
+        }
+        KeysCommand::Rotate(a) => {
+            let agents = (!a.all).then_some(a.agents.as_slice());
+            gen_agents::keys::apply::rotate(
+                &mut proxy,
+                &plan,
+                agents,
+                a.grace.as_deref(),
+                &a.secrets_out,
+            )
+        }
+    };
+    finish(outcome, &proxy)
+}
+
+/// The proxy client, with the master key from its environment variable.
+fn connect(args: &ProxyArgs) -> Result<gen_agents::keys::proxy::Proxy, ExitCode> {
+    let env = &args.master_key_env;
+    let master = match std::env::var(env) {
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => {
+            eprintln!("error: ${env} is not set (or empty): the proxy's master key is read from it\n  help: `export {env}=…` (the key is never a flag value), or name another variable with --master-key-env");
+            return Err(ExitCode::from(FAILURE));
+        }
+    };
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    gen_agents::keys::proxy::Proxy::new(&args.proxy, master, env, args.ca_file.as_deref(), timeout)
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(FAILURE)
+        })
+}
+
+/// Prints what `apply`/`rotate` did (stdout) or why they stopped (stderr), every text
+/// redacted once more.
+fn finish(
+    outcome: Result<gen_agents::keys::apply::Outcome, gen_agents::keys::apply::Failure>,
+    proxy: &gen_agents::keys::proxy::Proxy,
+) -> ExitCode {
+    use gen_agents::keys::apply::Failure;
+    let r = |t: &str| proxy.redactor.redact(t);
+    match outcome {
+        Ok(out) => {
+            for line in &out.done {
+                println!("{}", r(line));
+            }
+            for alias in &out.kept_orphans {
+                println!(
+                    "- kept orphan {} (its agents are gone; --prune deletes it)",
+                    r(alias)
+                );
+            }
+            if out.done.is_empty() {
+                println!("nothing to change");
+            }
+            if let Some(path) = &out.secrets {
+                println!(
+                    "key values written to {} (mode 0600): `kubectl apply -f {}`, then delete it",
+                    path.display(),
+                    path.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Usage { message, help }) => {
+            eprintln!("error: {}\n  help: {}", r(&message), r(&help));
+            ExitCode::from(FAILURE)
+        }
+        Err(Failure::Proxy { error, done }) => {
+            eprintln!("error: {}", r(&error.to_string()));
+            if done.is_empty() {
+                eprintln!("nothing was changed");
+            } else {
+                eprintln!("changed before the error:");
+                for line in &done {
+                    eprintln!("  {}", r(line));
+                }
+            }
+            ExitCode::from(PROXY)
+        }
     }
 }
 

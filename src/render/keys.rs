@@ -26,8 +26,14 @@ use crate::rules::Rule;
 pub const DEFAULT_FLEET: &str = "default";
 
 /// The metadata keys gen-agents sets on every key (a spec's `metadata` may not use them).
-pub const RESERVED_METADATA: [&str; 5] =
-    ["managed-by", "fleet", "agents", "runtimes", "policy-hash"];
+pub const RESERVED_METADATA: [&str; 6] = [
+    "managed-by",
+    "fleet",
+    "agents",
+    "runtimes",
+    "policy-hash",
+    "duration",
+];
 
 /// One agent's key, with where its key Secret is set (for `key-secret-shared`).
 #[derive(Debug, Clone)]
@@ -139,6 +145,10 @@ pub struct Metadata {
     /// [`Policy::hash`].
     #[serde(rename = "policy-hash")]
     pub policy_hash: String,
+    /// The policy's `duration`, when it has one: a live key shows only its expiry time, so
+    /// `keys plan` reads the duration it was minted with here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
     /// The spec's own metadata.
     #[serde(flatten)]
     pub user: BTreeMap<String, String>,
@@ -206,6 +216,7 @@ pub fn requests(
                     agents: vec![e.agent.clone()],
                     runtimes: vec![e.runtime],
                     policy_hash: hash,
+                    duration: policy.duration.clone(),
                     user: policy.user_metadata.clone(),
                 },
                 policy,
