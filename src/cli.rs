@@ -28,7 +28,7 @@ pub enum Command {
     /// Check specs against the schema and every rule; report all problems with file:line:column.
     #[command(after_help = EXIT_CODES)]
     Validate(ValidateArgs),
-    /// Render Helm values (stdout), or all three artifacts into --out-dir, or compare with --check.
+    /// Render Helm values (stdout), or all four artifacts into --out-dir, or compare with --check.
     #[command(after_help = EXIT_CODES)]
     Render(RenderArgs),
     /// Print a JSON Schema derived from the spec types.
