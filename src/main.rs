@@ -89,7 +89,10 @@ fn keys(cmd: &KeysCommand) -> ExitCode {
             return ExitCode::from(PROXY);
         }
     };
-    let plan = gen_agents::keys::plan(gen_agents::fleet_name(&fleet), desired, &live, adopt);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let plan = gen_agents::keys::plan(gen_agents::fleet_name(&fleet), desired, &live, adopt, now);
     let outcome = match cmd {
         KeysCommand::Plan(a) => {
             let text = if format == Format::Json {

@@ -621,7 +621,7 @@ rules! {
     },
     KeyMetadataReserved {
         id: "key-metadata-reserved",
-        summary: "a key `metadata` entry named like one gen-agents sets (`managed-by`, `fleet`, `agents`, `runtimes`, `policy-hash`, `duration`)",
+        summary: "a key `metadata` entry named like one gen-agents sets (`managed-by`, `fleet`, `agents`, `runtimes`, `policy-hash`, `duration`, `rotated-out`)",
         why: "these entries say which keys gen-agents manages and for which fleet; a spec's own value would hide a key from its fleet, or make another fleet's key look like ours",
         bad: Example::Spec("litellm:\n  key:\n    metadata:\n      fleet: prod"),
         fix: Example::Spec("litellm:\n  key:\n    metadata:\n      cost-center: prod"),

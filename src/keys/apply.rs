@@ -203,7 +203,13 @@ pub fn rotate(
         Err(f) => {
             // The new keys are gone again: put the old ones back under their aliases.
             for (token, alias) in &aside {
-                let _ = proxy.update(&json!({"key": token, "key_alias": alias}));
+                if let Some(d) = chosen
+                    .iter()
+                    .find(|c| &c.alias == alias)
+                    .and_then(|c| c.desired.as_ref())
+                {
+                    let _ = put_back(proxy, token, d);
+                }
             }
             return Err(f);
         }
@@ -246,11 +252,16 @@ fn rotate_one(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let aside = format!("{}--rotated-{stamp}", d.key_alias);
-    proxy.update(&json!({"key": token, "key_alias": aside}))?;
+    // Marked, so that `plan` shows it as retiring (not an orphan) while its grace lasts.
+    let mut marked = serde_json::to_value(&d.metadata).unwrap_or_default();
+    if let Some(m) = marked.as_object_mut() {
+        m.insert(super::ROTATED_OUT.into(), json!(d.key_alias));
+    }
+    proxy.update(&json!({"key": token, "key_alias": aside, "metadata": marked}))?;
     match proxy.generate(&generate_body(d)) {
         Ok(m) => Ok((m, Some(token.to_owned()))),
         Err(e) => {
-            let back = proxy.update(&json!({"key": token, "key_alias": d.key_alias}));
+            let back = put_back(proxy, token, d);
             Err(match back {
                 Ok(()) => e,
                 Err(b) => ProxyError {
@@ -260,6 +271,12 @@ fn rotate_one(
             })
         }
     }
+}
+
+/// Undoes the rename of a rotation: the old key gets its alias and plain metadata back.
+fn put_back(proxy: &Proxy, token: &str, d: &KeyRequest) -> Result<(), ProxyError> {
+    let metadata = serde_json::to_value(&d.metadata).unwrap_or_default();
+    proxy.update(&json!({"key": token, "key_alias": d.key_alias, "metadata": metadata}))
 }
 
 /// The fleet's existing keys of the named agents (every one with `None`).

@@ -60,6 +60,8 @@ pub enum Action {
     Unchanged,
     /// A key of this fleet whose agents are gone.
     Orphan,
+    /// The old key of a rotation with `--grace`, until it expires: not pruned, not pending.
+    Retiring,
     /// A key with the alias exists, but it is not this fleet's: `--adopt` takes it over.
     Conflict,
 }
@@ -71,6 +73,7 @@ impl Action {
             Action::Update => "~",
             Action::Unchanged => "=",
             Action::Orphan => "-",
+            Action::Retiring => ".",
             Action::Conflict => "!",
         }
     }
@@ -128,9 +131,12 @@ impl Plan {
         self.summary.get(&action).copied().unwrap_or(0)
     }
 
-    /// True when the proxy already matches the fleet.
+    /// True when the proxy already matches the fleet (a retiring key is no change: it
+    /// expires by itself).
     pub fn in_sync(&self) -> bool {
-        self.changes.iter().all(|c| c.action == Action::Unchanged)
+        self.changes
+            .iter()
+            .all(|c| matches!(c.action, Action::Unchanged | Action::Retiring))
     }
 
     /// The plan for people: one line per alias, then the totals.
@@ -167,18 +173,27 @@ impl Plan {
                     ": the proxy already has a key with this alias ({}); `gen-agents keys apply --adopt` takes it over",
                     c.owner.as_deref().unwrap_or("unmanaged")
                 )),
+                Action::Retiring => out.push_str(&format!(
+                    ": the old key of {} after a rotation, valid until {}; expires by itself, not pruned",
+                    c.owner.as_deref().unwrap_or("?"),
+                    c.detail.first().map_or("?", |d| d.live.as_str())
+                )),
                 Action::Unchanged => {}
             }
             out.push('\n');
         }
         out.push_str(&format!(
-            "Plan for fleet `{}`: {} to create, {} to update, {} unchanged, {} orphan(s), {} conflict(s).\n",
+            "Plan for fleet `{}`: {} to create, {} to update, {} unchanged, {} orphan(s), {} conflict(s){}.\n",
             self.fleet,
             self.count(Action::Create),
             self.count(Action::Update),
             self.count(Action::Unchanged),
             self.count(Action::Orphan),
             self.count(Action::Conflict),
+            match self.count(Action::Retiring) {
+                0 => String::new(),
+                n => format!(", {n} retiring"),
+            },
         ));
         out
     }
@@ -223,8 +238,15 @@ impl Owner {
 }
 
 /// Compares the fleet's keys with the proxy's. `adopt`: a key with a wanted alias that is
-/// not this fleet's is planned as an update (taken over) instead of a conflict.
-pub fn plan(fleet: &str, desired: Vec<KeyRequest>, live: &[LiveKey], adopt: bool) -> Plan {
+/// not this fleet's is planned as an update (taken over) instead of a conflict. `now`: Unix
+/// seconds, to tell a rotated-out key still in its grace period from a dead one.
+pub fn plan(
+    fleet: &str,
+    desired: Vec<KeyRequest>,
+    live: &[LiveKey],
+    adopt: bool,
+    now: i64,
+) -> Plan {
     let by_alias: BTreeMap<&str, &LiveKey> = live
         .iter()
         .filter_map(|k| k.key_alias.as_deref().map(|a| (a, k)))
@@ -241,7 +263,7 @@ pub fn plan(fleet: &str, desired: Vec<KeyRequest>, live: &[LiveKey], adopt: bool
         live.iter()
             .filter(|k| Owner::of(k, fleet) == Owner::Us)
             .filter(|k| k.key_alias.as_ref().is_none_or(|a| !wanted.contains(a)))
-            .map(orphan),
+            .map(|k| orphan(k, now)),
     );
     changes.sort_by(|a, b| a.alias.cmp(&b.alias));
     let mut summary = BTreeMap::new();
@@ -284,7 +306,30 @@ fn compare(fleet: &str, d: KeyRequest, live: Option<&LiveKey>, adopt: bool) -> C
     change
 }
 
-fn orphan(k: &LiveKey) -> Change {
+/// A key of this fleet that no agent wants: an orphan, or, when it is the old key of a
+/// rotation (`metadata.rotated-out`) that has not expired yet, retiring.
+fn orphan(k: &LiveKey, now: i64) -> Change {
+    let of = k
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get(ROTATED_OUT))
+        .and_then(Value::as_str);
+    let until = k
+        .expires
+        .as_deref()
+        .filter(|e| parse_utc(e).is_some_and(|t| t > now));
+    let (action, owner, detail) = match (of, until) {
+        (Some(alias), Some(until)) => (
+            Action::Retiring,
+            Some(alias.to_owned()),
+            vec![Drift {
+                field: "expires",
+                live: until.to_owned(),
+                desired: until.to_owned(),
+            }],
+        ),
+        _ => (Action::Orphan, None, Vec::new()),
+    };
     let agents = k
         .metadata
         .as_ref()
@@ -299,14 +344,42 @@ fn orphan(k: &LiveKey) -> Change {
         .unwrap_or_default();
     Change {
         alias: k.key_alias.clone().unwrap_or_else(|| "(no alias)".into()),
-        action: Action::Orphan,
+        action,
         agents,
         fields: Vec::new(),
-        detail: Vec::new(),
-        owner: None,
+        detail,
+        owner,
         token: Some(k.token.clone()),
         desired: None,
     }
+}
+
+/// The metadata entry `keys rotate` sets on an old key it renames aside: the alias it had.
+pub const ROTATED_OUT: &str = "rotated-out";
+
+/// Unix seconds of an RFC 3339 UTC time as LiteLLM writes it (`2027-03-02T01:32:23.447000Z`,
+/// or with `+00:00`); `None` for anything else.
+pub fn parse_utc(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let rest = s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    if !matches!(rest, "Z" | "+00:00" | "") || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3_600 + mm * 60 + ss)
 }
 
 /// Every field where the live key differs from the desired one.

@@ -17,6 +17,8 @@ use serde_json::{json, Map, Value};
 
 /// How many times a request is tried at most.
 const ATTEMPTS: u32 = 4;
+/// Help for a certificate gen-agents cannot verify.
+const TLS_HELP: &str = "the proxy's TLS certificate is not trusted here: pass the CA that signed it with --ca-file (PEM)";
 /// Page size of `/key/list` (LiteLLM's maximum).
 const PAGE: usize = 100;
 
@@ -55,7 +57,9 @@ impl std::fmt::Display for ProxyError {
 }
 
 /// Hides every secret in a text from the proxy: the master key, each key minted in this run,
-/// and anything shaped like a LiteLLM key (`sk-` and 8 or more key characters).
+/// anything shaped like a LiteLLM key (`sk-` and 8 or more key characters), LiteLLM's own
+/// masked form of one (`sk-...3f2f`: the last characters of the key sent), and key hashes
+/// (64 hex digits), which LiteLLM echoes in its 401 answers.
 #[derive(Debug, Default, Clone)]
 pub struct Redactor {
     secrets: Vec<String>,
@@ -75,7 +79,7 @@ impl Redactor {
         for s in &self.secrets {
             out = out.replace(s.as_str(), "<redacted>");
         }
-        redact_sk(&out)
+        redact_hashes(&redact_sk(&out))
     }
 }
 
@@ -87,6 +91,12 @@ fn redact_sk(text: &str) -> String {
     while let Some(i) = rest.find("sk-") {
         out.push_str(&rest[..i]);
         let tail = &rest[i + 3..];
+        if let Some(masked) = tail.strip_prefix("...") {
+            let n = masked.find(|c: char| !key_char(c)).unwrap_or(masked.len());
+            out.push_str("sk-...<redacted>");
+            rest = &masked[n..];
+            continue;
+        }
         let n = tail.find(|c: char| !key_char(c)).unwrap_or(tail.len());
         if n >= 8 {
             out.push_str("sk-<redacted>");
@@ -96,6 +106,30 @@ fn redact_sk(text: &str) -> String {
         rest = &tail[n..];
     }
     out.push_str(rest);
+    out
+}
+
+/// Replaces every run of exactly 64 hex digits (a sha256 key hash) by `<hash>`.
+fn redact_hashes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() == 64 {
+            out.push_str("<hash>");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
     out
 }
 
@@ -440,9 +474,12 @@ impl Proxy {
     }
 
     fn transport(&self, what: &str, e: &ureq::Error) -> ProxyError {
+        // rustls reports a certificate it cannot verify as an I/O error, so the text decides.
+        let text = e.to_string().to_ascii_lowercase();
         let help = match e {
             ureq::Error::Timeout(_) => "the proxy did not answer in time: check that it is up, or raise --timeout",
-            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "the proxy's TLS certificate is not trusted: pass its CA with --ca-file",
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => TLS_HELP,
+            _ if text.contains("certificate") || text.contains("tls") => TLS_HELP,
             _ => "check --proxy (the proxy's root URL, e.g. http://litellm:4000) and that the proxy is up",
         };
         ProxyError {
@@ -528,7 +565,12 @@ mod tests {
         let text = "Received API Key = sk-abcdefgh1234, master master-123, short sk-ab, sk-...YjpA";
         assert_eq!(
             r.redact(text),
-            "Received API Key = sk-<redacted>, master <redacted>, short sk-ab, sk-...YjpA"
+            "Received API Key = sk-<redacted>, master <redacted>, short sk-ab, sk-...<redacted>"
+        );
+        let hash = "058c34e4".repeat(8);
+        assert_eq!(
+            r.redact(&format!("Key Hash (Token) ={hash}. cafe")),
+            "Key Hash (Token) =<hash>. cafe"
         );
     }
 

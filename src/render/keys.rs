@@ -26,13 +26,14 @@ use crate::rules::Rule;
 pub const DEFAULT_FLEET: &str = "default";
 
 /// The metadata keys gen-agents sets on every key (a spec's `metadata` may not use them).
-pub const RESERVED_METADATA: [&str; 6] = [
+pub const RESERVED_METADATA: [&str; 7] = [
     "managed-by",
     "fleet",
     "agents",
     "runtimes",
     "policy-hash",
     "duration",
+    "rotated-out",
 ];
 
 /// One agent's key, with where its key Secret is set (for `key-secret-shared`).

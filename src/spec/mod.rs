@@ -296,7 +296,7 @@ pub struct KeyPolicy {
     #[schemars(length(min = 1), pattern(NON_BLANK))]
     pub duration: Option<String>,
     /// Extra metadata stored on the key (LiteLLM `metadata`). The keys gen-agents sets
-    /// itself (`managed-by`, `fleet`, `agents`, `runtimes`, `policy-hash`, `duration`) are reserved.
+    /// itself (`managed-by`, `fleet`, `agents`, `runtimes`, `policy-hash`, `duration`, `rotated-out`) are reserved.
     /// Values are free text and may be empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,

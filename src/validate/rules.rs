@@ -182,7 +182,7 @@ fn check_key_metadata(ctx: &Ctx<'_>, spec: &AgentSpec, diags: &mut Diagnostics) 
                 ctx.at(&format!("/spec/litellm/key/metadata/{}", escape(name))),
                 format!("key metadata `{name}` is set by gen-agents itself"),
             )
-            .with_help("use another name; gen-agents sets `managed-by`, `fleet`, `agents`, `runtimes`, `policy-hash` and `duration`"),
+            .with_help("use another name; gen-agents sets `managed-by`, `fleet`, `agents`, `runtimes`, `policy-hash`, `duration` and `rotated-out`"),
         );
     }
 }
