@@ -370,13 +370,18 @@ class Run:
             return
         rep(True, "tools: litellm", f"{ver} (GenerateKeyRequest {len(fields['GenerateKeyRequest'])} fields, "
             f"UpdateKeyRequest {len(fields['UpdateKeyRequest'])})")
+        # The examples, and the case that sets every field of a key policy (so every field
+        # gen-agents can emit is checked, not only those the examples happen to use).
+        for what, path in (("examples/", os.path.join(REPO, "examples")),
+                           ("tests/cases/key_policy.yaml", os.path.join(REPO, "tests", "cases", "key_policy.yaml"))):
+            d = self.keysyaml(path)
+            keys = d.get("keys") or []
+            used = sorted({f for k in keys for f in k})
+            probs = unknown_fields(d, fields)
+            rep(bool(keys) and not probs, f"fields: keys.yaml of {what} uses only LiteLLM request fields",
+                f"{len(keys)} key(s), fields {', '.join(used)}; each in GenerateKeyRequest and UpdateKeyRequest"
+                if keys and not probs else (f"unknown: {'; '.join(probs)}" if probs else "keys.yaml has no keys"))
         doc = self.keysyaml(os.path.join(REPO, "examples"))
-        keys = doc.get("keys") or []
-        used = sorted({f for k in keys for f in k})
-        probs = unknown_fields(doc, fields)
-        rep(bool(keys) and not probs, "fields: keys.yaml of examples/ uses only LiteLLM request fields",
-            f"{len(keys)} key(s), fields {', '.join(used)}; each in GenerateKeyRequest and UpdateKeyRequest"
-            if keys and not probs else (f"unknown: {'; '.join(probs)}" if probs else "keys.yaml has no keys"))
         bad = copy.deepcopy(doc)
         if bad.get("keys"):
             first = bad["keys"][0]

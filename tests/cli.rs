@@ -423,6 +423,23 @@ fn model_aliases_are_cross_checked_against_the_litellm_config() {
             && err.contains("did you mean `claude-haiku`?"),
         "{err}"
     );
+    // A key's allowlist may name an alias the runtime does not call; it must exist too.
+    let key = dir.path().join("k.yaml");
+    std::fs::write(&key, "apiVersion: gen-agents/v1\nkind: Agent\nmetadata: {name: k}\nspec: {podId: p, apiUrl: 'http://x', litellm: {key: {models: [codex-cli/gpt-5.4, gpt-4oo]}}}\n").unwrap();
+    let o = run(&[
+        "validate",
+        key.to_str().unwrap(),
+        "--litellm-config",
+        config,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "k.yaml:4:82: error[model-alias]: allowlisted model `gpt-4oo` is not a `model_name`"
+        ) && err.contains("did you mean `gpt-4o`?"),
+        "{err}"
+    );
     let missing = run(&["validate", "examples/", "--litellm-config", "nope.yaml"]);
     assert_eq!(missing.status.code(), Some(2));
 }

@@ -478,9 +478,11 @@ pub fn check_model(agent: &Agent, models: &crate::resolve::litellm::ModelList) -
         .key
         .models
         .iter()
-        .filter(|m| !called.iter().any(|(_, a)| a == *m));
-    for alias in allowed_only {
-        if let Some(mut v) = unknown_alias("/spec/litellm/key/models", alias, models) {
+        .enumerate()
+        .filter(|(_, m)| !called.iter().any(|(_, a)| a == *m));
+    for (i, alias) in allowed_only {
+        let pointer = format!("/spec/litellm/key/models/{i}");
+        if let Some(mut v) = unknown_alias(&pointer, alias, models) {
             v.message = v.message.replacen("model `", "allowlisted model `", 1);
             out.push(v);
         }
