@@ -60,10 +60,13 @@ pub fn key_need(agent: &Agent) -> SecretNeed {
         key: "key".into(),
         required: false,
         fill: format!(
-            "a LiteLLM virtual key (sk-...) whose model allowlist includes {} (operator step 3)",
-            super::model_aliases(agent)
+            "the LiteLLM virtual key (sk-...) with key_alias `{}` and allowlist {}, as keys.yaml declares it: `gen-agents keys apply --secrets-out FILE` mints it into a Secret manifest (operator step 3)",
+            agent.litellm_key_secret,
+            agent
+                .key
+                .models
                 .iter()
-                .map(|(_, a)| format!("`{a}`"))
+                .map(|a| format!("`{a}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
