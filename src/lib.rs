@@ -167,19 +167,29 @@ pub fn resolve_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<(Agent, Runt
 pub fn check_fleet(fleet: &Fleet, diags: &mut Diagnostics) -> usize {
     let entries = key_entries(fleet, diags);
     let count = entries.len();
-    render::keys::requests(&fleet.name, entries, diags);
+    render::keys::requests(&fleet.name, entries, diags, &|e| key_location(fleet, e));
     count
 }
 
 /// Every agent resolved, as its key entry (the agents that do not resolve are reported).
 fn key_entries(fleet: &Fleet, diags: &mut Diagnostics) -> Vec<KeyEntry> {
-    par::map(&fleet.agents, 64, diags, |c, d| {
+    let indexed: Vec<(usize, &Checked)> = fleet.agents.iter().enumerate().collect();
+    par::map(&indexed, 64, diags, |(i, c), d| {
         let (agent, _) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
-        Some(key_entry(c, &fleet.defaults, &agent))
+        Some(KeyEntry::of(&agent, *i))
     })
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// Where the key Secret of `e`'s agent is set (its `litellm.keySecret`, or its name).
+fn key_location(fleet: &Fleet, e: &KeyEntry) -> diag::Location {
+    fleet.defaults.locate(
+        &fleet.agents[e.index],
+        Some(e.runtime),
+        "/spec/litellm/keySecret",
+    )
 }
 
 /// The fleet's desired LiteLLM keys (what `keys.yaml` holds), after every check of
@@ -189,18 +199,13 @@ pub fn key_requests(
     diags: &mut Diagnostics,
 ) -> Option<Vec<render::keys::KeyRequest>> {
     let entries = key_entries(fleet, diags);
-    let keys = render::keys::requests(&fleet.name, entries, diags);
+    let keys = render::keys::requests(&fleet.name, entries, diags, &|e| key_location(fleet, e));
     (!diags.has_errors()).then_some(keys)
 }
 
 /// The fleet's name (`--fleet`).
 pub fn fleet_name(fleet: &Fleet) -> &str {
     &fleet.name
-}
-
-fn key_entry(c: &Checked, defaults: &Defaults, agent: &Agent) -> KeyEntry {
-    let at = defaults.locate(c, Some(agent.runtime()), "/spec/litellm/keySecret");
-    KeyEntry::of(agent, at)
 }
 
 /// Resolves and renders every agent (in parallel, each agent's pieces parsed back as they
@@ -212,25 +217,23 @@ pub fn render_fleet(
     diags: &mut Diagnostics,
 ) -> Option<Artifacts> {
     let count = fleet.agents.len();
+    let indexed: Vec<(usize, &Checked)> = fleet.agents.iter().enumerate().collect();
     let pieces = par::map_with(
-        &fleet.agents,
+        &indexed,
         32,
         diags,
         |d| templates.worker(count, d),
-        |worker, c, d| {
+        |worker, (i, c), d| {
             let (agent, rt) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
-            let key = key_entry(c, &fleet.defaults, &agent);
-            Some((worker.agent(&agent, &rt, d)?, key))
+            Some((worker.agent(&agent, &rt, d)?, KeyEntry::of(&agent, *i)))
         },
     );
+    drop(indexed);
+    let (pieces, entries): (Vec<_>, Vec<_>) = pieces.into_iter().flatten().unzip();
+    let keys = render::keys::requests(&fleet.name, entries, diags, &|e| key_location(&fleet, e));
     let name = fleet.name.clone();
     // The specs are no longer needed: free them before the files are assembled.
     drop(fleet);
-    if diags.has_errors() {
-        return None;
-    }
-    let (pieces, entries): (Vec<_>, Vec<_>) = pieces.into_iter().flatten().unzip();
-    let keys = render::keys::requests(&name, entries, diags);
     if diags.has_errors() {
         return None;
     }

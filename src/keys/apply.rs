@@ -138,9 +138,10 @@ pub fn apply(
         }
     }
     if let Some(file) = file {
-        out.secrets = Some(deliver(proxy, file, &minted, &mut out.done)?);
+        out.secrets = deliver(proxy, file, &minted, &mut out.done)?;
     }
     if let Some(e) = failed {
+        note_delivered(&mut out, minted.len());
         return Err(stopped(e, &out.done));
     }
     let orphans: Vec<&Change> = of(plan, Action::Orphan).collect();
@@ -199,7 +200,7 @@ pub fn rotate(
         }
     }
     match deliver(proxy, file, &minted, &mut out.done) {
-        Ok(path) => out.secrets = Some(path),
+        Ok(path) => out.secrets = path,
         Err(f) => {
             // The new keys are gone again: put the old ones back under their aliases.
             for (token, alias) in &aside {
@@ -214,9 +215,7 @@ pub fn rotate(
             return Err(f);
         }
     }
-    if let Some(e) = failed {
-        return Err(stopped(e, &out.done));
-    }
+    // The keys rotated before a failure are finished (their old keys revoked) first.
     let old: Vec<String> = aside.iter().map(|(t, _)| t.clone()).collect();
     let revoked = match grace {
         None => proxy.delete(&old),
@@ -234,7 +233,21 @@ pub fn rotate(
             Some(g) => format!("- the old key of {alias} expires in {g}"),
         });
     }
+    if let Some(e) = failed {
+        note_delivered(&mut out, minted.len());
+        return Err(stopped(e, &out.done));
+    }
     Ok(out)
+}
+
+/// After a failure, says where the values minted before it went: they must still be applied.
+fn note_delivered(out: &mut Outcome, n: usize) {
+    if let Some(path) = &out.secrets {
+        out.done.push(format!(
+            "= the values of the {n} key(s) minted are in {} (mode 0600): `kubectl apply -f` it, then delete it",
+            path.display()
+        ));
+    }
 }
 
 /// One key's rotation: the new value, and the hash of the old key when it was renamed aside
@@ -334,16 +347,20 @@ fn stopped(error: ProxyError, done: &[String]) -> Failure {
     }
 }
 
-/// Writes the minted values; when that fails, deletes the keys just minted.
+/// Writes the minted values (nothing, and no file, when none was minted); when that fails,
+/// deletes the keys just minted.
 fn deliver(
     proxy: &mut Proxy,
     file: SecretsFile,
     minted: &[Delivery],
     done: &mut Vec<String>,
-) -> Result<PathBuf, Failure> {
+) -> Result<Option<PathBuf>, Failure> {
+    if minted.is_empty() {
+        return Ok(None);
+    }
     let path = file.path.clone();
     let Err(e) = file.commit(minted) else {
-        return Ok(path);
+        return Ok(Some(path));
     };
     let tokens: Vec<String> = minted.iter().map(|m| m.token.clone()).collect();
     let aliases: Vec<&str> = minted.iter().map(|m| m.secret.as_str()).collect();

@@ -15,12 +15,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use super::Artifact;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::resolve::{Agent, Key};
 use crate::rules::Rule;
+use crate::spec::Runtime;
 
 /// The fleet name used when none is given (`--fleet`).
 pub const DEFAULT_FLEET: &str = "default";
@@ -36,30 +37,32 @@ pub const RESERVED_METADATA: [&str; 7] = [
     "rotated-out",
 ];
 
-/// One agent's key, with where its key Secret is set (for `key-secret-shared`).
+/// One agent's key, and which document it came from (for `key-secret-shared`).
 #[derive(Debug, Clone)]
 pub struct KeyEntry {
     /// The agent.
     pub agent: String,
-    /// Its runtime (`codex`, …).
-    pub runtime: &'static str,
+    /// Its runtime.
+    pub runtime: Runtime,
     /// The key Secret's name.
     pub secret: String,
     /// The policy.
     pub key: Key,
-    /// Where `spec.litellm.keySecret` is set (or the agent's name).
-    pub at: Location,
+    /// The agent's document among the fleet's. A location is found from it only when a rule
+    /// fires: finding one reads the document's YAML again, which would double the cost of a
+    /// large fleet if it were done for every agent.
+    pub index: usize,
 }
 
 impl KeyEntry {
-    /// The entry of a resolved agent.
-    pub fn of(agent: &Agent, at: Location) -> KeyEntry {
+    /// The entry of a resolved agent, the `index`-th document of the fleet.
+    pub fn of(agent: &Agent, index: usize) -> KeyEntry {
         KeyEntry {
             agent: agent.name.clone(),
-            runtime: agent.runtime().as_str(),
+            runtime: agent.runtime(),
             secret: agent.litellm_key_secret.clone(),
             key: agent.key.clone(),
-            at,
+            index,
         }
     }
 }
@@ -116,18 +119,25 @@ impl Policy {
     /// `keys plan` can tell a changed policy from a live key's own history.
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();
-        h.update(serde_json::to_string(self).unwrap_or_default().as_bytes());
+        // Serialized straight into the hash: no JSON text is kept.
+        let _ = serde_json::to_writer(Feed(&mut h), self);
         h.update([0]);
-        h.update(
-            serde_json::to_string(&self.user_metadata)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
-        let mut out = String::from("sha256:");
-        for b in h.finalize().iter() {
-            out.push_str(&format!("{b:02x}"));
-        }
-        out
+        let _ = serde_json::to_writer(Feed(&mut h), &self.user_metadata);
+        super::model::sha256_tag(h)
+    }
+}
+
+/// Feeds what is written into a hash.
+struct Feed<'a>(&'a mut Sha256);
+
+impl std::io::Write for Feed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -178,11 +188,13 @@ struct KeyList<'a> {
 }
 
 /// The keys of `entries` (one per key Secret, sorted by alias). Rule `key-secret-shared`:
-/// agents sharing a key Secret with different policies are reported at the later agent.
+/// agents sharing a key Secret with different policies are reported at the later agent,
+/// where `locate` says its `litellm.keySecret` is set.
 pub fn requests(
     fleet: &str,
     mut entries: Vec<KeyEntry>,
     diags: &mut Diagnostics,
+    locate: &dyn Fn(&KeyEntry) -> Location,
 ) -> Vec<KeyRequest> {
     entries.sort_by(|a, b| (&a.secret, &a.agent).cmp(&(&b.secret, &b.agent)));
     let mut out: Vec<(KeyRequest, String)> = Vec::new();
@@ -191,15 +203,15 @@ pub fn requests(
         if let Some((prev, first)) = out.last_mut().filter(|(r, _)| r.key_alias == e.secret) {
             if prev.policy == policy {
                 prev.metadata.agents.push(e.agent);
-                if !prev.metadata.runtimes.contains(&e.runtime) {
-                    prev.metadata.runtimes.push(e.runtime);
+                if !prev.metadata.runtimes.contains(&e.runtime.as_str()) {
+                    prev.metadata.runtimes.push(e.runtime.as_str());
                     prev.metadata.runtimes.sort_unstable();
                 }
             } else {
                 diags.push(
                     Diagnostic::error(
                         Rule::KeySecretShared,
-                        e.at,
+                        locate(&e),
                         format!("agent `{}` shares the key Secret `{}` with agent `{first}`, but their key policies differ ({}); one Secret holds one LiteLLM key, with one policy", e.agent, e.secret, differences(&prev.policy, &policy)),
                     )
                     .with_help("give the agents the same `litellm.key`, or give this agent its own `litellm.keySecret`"),
@@ -215,7 +227,7 @@ pub fn requests(
                     managed_by: "gen-agents",
                     fleet: fleet.to_owned(),
                     agents: vec![e.agent.clone()],
-                    runtimes: vec![e.runtime],
+                    runtimes: vec![e.runtime.as_str()],
                     policy_hash: hash,
                     duration: policy.duration.clone(),
                     user: policy.user_metadata.clone(),
@@ -288,7 +300,7 @@ mod tests {
     fn entry(agent: &str, secret: &str, rpm: Option<u64>) -> KeyEntry {
         KeyEntry {
             agent: agent.into(),
-            runtime: "codex",
+            runtime: Runtime::Codex,
             secret: secret.into(),
             key: Key {
                 models: vec!["m".into()],
@@ -302,8 +314,12 @@ mod tests {
                 metadata: BTreeMap::new(),
                 team: None,
             },
-            at: Location::file(&Arc::from(format!("{agent}.yaml").as_str())),
+            index: 0,
         }
+    }
+
+    fn nowhere(e: &KeyEntry) -> Location {
+        Location::file(&Arc::from(format!("{}.yaml", e.agent).as_str()))
     }
 
     #[test]
@@ -313,6 +329,7 @@ mod tests {
             "f",
             vec![entry("b", "s", Some(1)), entry("a", "s", Some(1))],
             &mut d,
+            &nowhere,
         );
         assert!(d.is_empty());
         assert_eq!(keys.len(), 1);
@@ -326,6 +343,7 @@ mod tests {
             "f",
             vec![entry("a", "s", Some(1)), entry("b", "s", None)],
             &mut d,
+            &nowhere,
         );
         let diags = d.sorted();
         assert_eq!(diags.len(), 1);
@@ -344,6 +362,7 @@ mod tests {
             "f",
             vec![entry("a", "s", Some(0)), entry("b", "t", None)],
             &mut Diagnostics::default(),
+            &nowhere,
         );
         let text = artifact("f", keys).text();
         assert_eq!(text.matches("rpm_limit: 0").count(), 1, "{text}");

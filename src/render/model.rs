@@ -274,11 +274,17 @@ pub fn checksum(data: &BTreeMap<String, String>) -> String {
         h.update(v.as_bytes());
         h.update([0]);
     }
-    let digest = h.finalize();
+    sha256_tag(h)
+}
+
+/// `sha256:<64 hex digits>` of a finished hash (by table: this runs once or twice per agent).
+pub fn sha256_tag(h: Sha256) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
-    for b in digest.iter() {
-        out.push_str(&format!("{b:02x}"));
+    for b in h.finalize().iter() {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
     out
 }
