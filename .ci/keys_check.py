@@ -784,27 +784,8 @@ class Run:
 
     def pump_to_proxy(self, conn: socket.socket) -> None:
         """Forwards one connection's bytes to the real proxy and back."""
-        import threading
         port = int(self.proxy.url.rsplit(":", 1)[1])
-        up = socket.create_connection(("127.0.0.1", port))
-
-        def copy(a: socket.socket, b: socket.socket) -> None:
-            try:
-                while True:
-                    data = a.recv(65536)
-                    if not data:
-                        break
-                    b.sendall(data)
-            except OSError:
-                pass
-            finally:
-                for x in (a, b):
-                    try:
-                        x.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-        threading.Thread(target=copy, args=(up, conn), daemon=True).start()
-        copy(conn, up)
+        self.pump_rest(conn, socket.create_connection(("127.0.0.1", port)))
 
     def make_tls(self) -> tuple[str, str, str]:
         """A CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem)."""
@@ -919,6 +900,7 @@ class Run:
 
     @staticmethod
     def pump_rest(conn: socket.socket, up: socket.socket) -> None:
+        """Copies bytes both ways between a client connection and the upstream one."""
         import threading
 
         def copy(a: socket.socket, b: socket.socket) -> None:
