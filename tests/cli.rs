@@ -584,16 +584,26 @@ fn rules_lists_every_id_with_its_summary_and_prints_the_readme_table() {
     assert_eq!(stdout(&o), gen_agents::rules::markdown_table());
 }
 
+/// `gen-agents keys ARGS` in the repository root, with `LITELLM_MASTER_KEY` set to `master`
+/// (removed when `None`).
+fn keys(args: &[&str], master: Option<&str>) -> Output {
+    let mut cmd = bin();
+    cmd.arg("keys").args(args).current_dir(root());
+    match master {
+        Some(m) => cmd.env("LITELLM_MASTER_KEY", m),
+        None => cmd.env_remove("LITELLM_MASTER_KEY"),
+    };
+    cmd.output().unwrap()
+}
+
 /// `keys` reads the master key from the environment only: without it, exit 2 before any
 /// request, and the help names the variable.
 #[test]
 fn keys_without_a_master_key_is_a_usage_error() {
-    let o = bin()
-        .args(["keys", "plan", "examples/", "--proxy", "http://127.0.0.1:1"])
-        .current_dir(root())
-        .env_remove("LITELLM_MASTER_KEY")
-        .output()
-        .unwrap();
+    let o = keys(
+        &["plan", "examples/", "--proxy", "http://127.0.0.1:1"],
+        None,
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("$LITELLM_MASTER_KEY is not set"),
@@ -607,20 +617,17 @@ fn keys_without_a_master_key_is_a_usage_error() {
 #[test]
 fn keys_with_an_unreachable_proxy_exits_3_without_echoing_the_master_key() {
     let master = "sk-master-never-printed-0123456789";
-    let o = bin()
-        .args([
-            "keys",
+    let o = keys(
+        &[
             "apply",
             "examples/",
             "--proxy",
             "http://127.0.0.1:1",
             "--timeout",
             "2",
-        ])
-        .current_dir(root())
-        .env("LITELLM_MASTER_KEY", master)
-        .output()
-        .unwrap();
+        ],
+        Some(master),
+    );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("cannot reach the proxy"), "{err}");
@@ -631,18 +638,10 @@ fn keys_with_an_unreachable_proxy_exits_3_without_echoing_the_master_key() {
 /// `--proxy` must be the proxy's root; `/v1` is refused with the fix.
 #[test]
 fn keys_proxy_url_with_v1_is_refused_with_the_fix() {
-    let o = bin()
-        .args([
-            "keys",
-            "plan",
-            "examples/",
-            "--proxy",
-            "http://litellm:4000/v1",
-        ])
-        .current_dir(root())
-        .env("LITELLM_MASTER_KEY", "m")
-        .output()
-        .unwrap();
+    let o = keys(
+        &["plan", "examples/", "--proxy", "http://litellm:4000/v1"],
+        Some("m"),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("use `--proxy http://litellm:4000`"),
@@ -654,18 +653,15 @@ fn keys_proxy_url_with_v1_is_refused_with_the_fix() {
 /// Invalid specs stop `keys` before the proxy is contacted (exit 1, located errors).
 #[test]
 fn keys_with_invalid_specs_exits_1_before_any_request() {
-    let o = bin()
-        .args([
-            "keys",
+    let o = keys(
+        &[
             "plan",
             "tests/cases/err_key_models_empty.yaml",
             "--proxy",
             "http://127.0.0.1:1",
-        ])
-        .current_dir(root())
-        .env("LITELLM_MASTER_KEY", "m")
-        .output()
-        .unwrap();
+        ],
+        Some("m"),
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("error[key-models-empty]"),

@@ -409,20 +409,13 @@ fn drift(d: &KeyRequest, l: &LiveKey) -> Vec<Drift> {
         }
     };
     check("models", list(sorted(&l.models)), list(sorted(&p.models)));
-    check("max_budget", shown(&l.max_budget), shown(&p.max_budget));
-    check(
-        "budget_duration",
-        shown(&l.budget_duration),
-        shown(&p.budget_duration),
+    let (lj, pj) = (
+        serde_json::to_value(l).unwrap_or_default(),
+        serde_json::to_value(p).unwrap_or_default(),
     );
-    check("rpm_limit", shown(&l.rpm_limit), shown(&p.rpm_limit));
-    check("tpm_limit", shown(&l.tpm_limit), shown(&p.tpm_limit));
-    check(
-        "max_parallel_requests",
-        shown(&l.max_parallel_requests),
-        shown(&p.max_parallel_requests),
-    );
-    check("team_id", shown(&l.team_id), shown(&p.team_id));
+    for field in crate::render::keys::LIMIT_FIELDS {
+        check(field, shown_json(lj.get(field)), shown_json(pj.get(field)));
+    }
     let live_meta = l.metadata.clone().unwrap_or_default();
     let live_duration = live_meta
         .get("duration")
@@ -462,12 +455,15 @@ fn policy_metadata(v: &Value) -> Map<String, Value> {
 }
 
 fn shown<T: Serialize>(v: &Option<T>) -> String {
+    shown_json(serde_json::to_value(v).ok().as_ref())
+}
+
+/// A field's value for a plan line: `unset` for none or `null`, text as it is.
+fn shown_json(v: Option<&Value>) -> String {
     match v {
-        None => "unset".into(),
-        Some(x) => match serde_json::to_value(x).unwrap_or_default() {
-            Value::String(s) => s,
-            other => other.to_string(),
-        },
+        None | Some(Value::Null) => "unset".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// How many times a request is tried at most.
@@ -134,39 +134,30 @@ fn redact_hashes(text: &str) -> String {
 }
 
 /// A key as `/key/list?return_full_object=true` gives it (the fields gen-agents compares).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LiveKey {
     /// The key's hash: how the API names a key without its value.
     pub token: String,
     /// Its alias, unique per proxy.
-    #[serde(default)]
     pub key_alias: Option<String>,
     /// Allowed models (`[]`: every model).
-    #[serde(default)]
     pub models: Vec<String>,
     /// Budget in USD.
-    #[serde(default)]
     pub max_budget: Option<f64>,
     /// Budget reset period.
-    #[serde(default)]
     pub budget_duration: Option<String>,
     /// Requests per minute.
-    #[serde(default)]
     pub rpm_limit: Option<u64>,
     /// Tokens per minute.
-    #[serde(default)]
     pub tpm_limit: Option<u64>,
     /// Concurrent requests.
-    #[serde(default)]
     pub max_parallel_requests: Option<u64>,
     /// Team.
-    #[serde(default)]
     pub team_id: Option<String>,
     /// Metadata.
-    #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
     /// Expiry time, if any.
-    #[serde(default)]
     pub expires: Option<String>,
 }
 
@@ -278,6 +269,11 @@ impl Proxy {
                 // A caller that is not an admin gets bare hashes: only full objects are keys.
                 let key: LiveKey =
                     serde_json::from_value(k).map_err(|e| self.shape("GET /key/list", &e))?;
+                // Every field may be missing but the hash, which names the key.
+                if key.token.is_empty() {
+                    let e = <serde_json::Error as serde::de::Error>::missing_field("token");
+                    return Err(self.shape("GET /key/list", &e));
+                }
                 out.push(key);
             }
             if n < PAGE || p.total_pages.is_some_and(|t| page >= t) {

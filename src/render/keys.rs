@@ -246,19 +246,17 @@ fn differences(a: &Policy, b: &Policy) -> String {
         serde_json::to_value(a).unwrap_or_default(),
         serde_json::to_value(b).unwrap_or_default(),
     );
-    let mut fields: Vec<&str> = [
-        "models",
-        "max_budget",
-        "budget_duration",
-        "rpm_limit",
-        "tpm_limit",
-        "max_parallel_requests",
-        "duration",
-        "team_id",
-    ]
-    .into_iter()
-    .filter(|f| ja.get(f) != jb.get(f))
-    .collect();
+    // Every field either policy sets, in the struct's order: no second list of fields.
+    let (ka, kb) = (
+        ja.as_object().cloned().unwrap_or_default(),
+        jb.as_object().cloned().unwrap_or_default(),
+    );
+    let mut fields: Vec<&str> = ka
+        .keys()
+        .chain(kb.keys().filter(|k| !ka.contains_key(*k)))
+        .map(String::as_str)
+        .filter(|f| ja.get(f) != jb.get(f))
+        .collect();
     if a.user_metadata != b.user_metadata {
         fields.push("metadata");
     }
@@ -268,6 +266,17 @@ fn differences(a: &Policy, b: &Policy) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The policy fields a live key shows under the same name and that compare as values
+/// (`models` compares as a set, `duration` through the key's metadata).
+pub const LIMIT_FIELDS: [&str; 6] = [
+    "max_budget",
+    "budget_duration",
+    "rpm_limit",
+    "tpm_limit",
+    "max_parallel_requests",
+    "team_id",
+];
 
 /// `keys.yaml` for `keys`.
 pub fn artifact(fleet: &str, keys: Vec<KeyRequest>) -> Artifact {
