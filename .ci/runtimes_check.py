@@ -26,7 +26,7 @@ Set-up, once per run:
     value, and the model, as the client sent them (LiteLLM's own logs show neither
     the raw path nor the header kind), then streams LiteLLM's answer back.
 
-Per agent Deployment (runtime from values `agents.<name>.runtime`, else the pod
+Per agent Deployment (runtime from values `profiles.<id>.runtime` of its profile, else the pod
 annotation `gen-agents/runtime`), in a private set of bind mounts:
   * every volumeMount of the `agent` container gets a fresh dir: the PVC and
     emptyDirs empty, configMap volumes with the ConfigMap's keys (from RENDERED or
@@ -311,9 +311,11 @@ class Agent:
         self.name = next((n for n, a in agents.items() if isinstance(a, dict) and a.get("resourceName") == self.dep_name),
                          self.labels.get("agent", self.dep_name))
         vals = agents.get(self.name) or {}
-        self.runtime = vals.get("runtime") or ann.get("gen-agents/runtime")
+        # What the agent shares lives in its profile (values `profiles.<id>`).
+        profile = (values.get("profiles") or {}).get(vals.get("profile")) or {}
+        self.runtime = profile.get("runtime") or ann.get("gen-agents/runtime")
         self.values_model = vals.get("model")
-        self.values_model_key = vals.get("modelKey") if isinstance(vals.get("modelKey"), dict) else None
+        self.values_model_key = profile.get("modelKey") if isinstance(profile.get("modelKey"), dict) else None
         containers = pod.get("containers") or []
         self.container = copy.deepcopy(next((c for c in containers if c.get("name") == "agent"), containers[0]))
         self.volumes = {v["name"]: copy.deepcopy(v) for v in pod.get("volumes") or []}
@@ -946,7 +948,7 @@ class Harness:
         rep, lab = self.report, agent.label
         t_agent = time.monotonic()
         if agent.runtime not in RUNTIMES:
-            rep(False, f"{lab} runtime", f"unknown runtime {agent.runtime!r} (values agents.{agent.name}.runtime / "
+            rep(False, f"{lab} runtime", f"unknown runtime {agent.runtime!r} (values profiles.<agents.{agent.name}.profile>.runtime / "
                 f"annotation gen-agents/runtime)")
             return
         cli, ver = self.cli(agent.runtime)

@@ -478,7 +478,7 @@ fn values_files_layer_over_the_built_in_defaults_later_wins() {
     );
     // b wins over a; cody's own `storage: 1Gi` wins over both.
     assert!(
-        out.contains("size: \"1Gi\"") && !out.contains("5Gi"),
+        out.contains("storage: \"1Gi\"") && !out.contains("5Gi"),
         "{out}"
     );
     let o = run(&[
@@ -490,7 +490,7 @@ fn values_files_layer_over_the_built_in_defaults_later_wins() {
         "-f",
         &b,
     ]);
-    assert!(stdout(&o).contains("size: \"2Gi\""));
+    assert!(stdout(&o).contains("storage: \"2Gi\""));
     let o = run(&[
         "render",
         "examples/triage.yaml",
@@ -500,7 +500,7 @@ fn values_files_layer_over_the_built_in_defaults_later_wins() {
         "-f",
         &b,
     ]);
-    assert!(stdout(&o).contains("size: \"7Gi\""), "{}", stdout(&o));
+    assert!(stdout(&o).contains("storage: \"7Gi\""), "{}", stdout(&o));
     // `--values` overlays the inputs' Defaults documents (examples/fleet.yaml sets apiUrl).
     let prod = layer("prod.yaml", "  apiUrl: https://backend.prod.example.com\n");
     let o = run(&["render", "examples/", "--values", &prod]);

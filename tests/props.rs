@@ -117,17 +117,23 @@ proptest! {
         prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
         let out = out.unwrap();
 
-        let values = &read_yaml(&out.values.text())[0]["agents"]["prop"];
+        let doc = &read_yaml(&out.values.text())[0];
+        let values = &doc["agents"]["prop"];
         // Verification by construction: the built-in templates are not parsed back at
         // render time, so this is the proof that what they write reads back, with both
-        // readers, as exactly the typed values and ConfigMap data.
+        // readers, as exactly the typed values, profile and ConfigMap data.
         let typed: gen_agents::render::model::AgentValues = serde_json::from_value(values.clone()).unwrap();
         prop_assert_eq!(&typed, &expected.values);
-        let env = |name: &str| values["env"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()["value"].clone();
+        let profile = &doc["profiles"][&expected.values.profile];
+        let typed: gen_agents::render::model::Profile = serde_json::from_value(profile.clone()).unwrap();
+        prop_assert_eq!(&typed, &expected.profile);
+        // A variable's value: in the profile's env or specEnv, or the agent's own vars.
+        let shared: Vec<Value> = ["env", "specEnv"].iter().flat_map(|k| profile[k].as_array().unwrap().clone()).collect();
+        let env = |name: &str| shared.iter().find(|e| e["name"] == name).map_or_else(|| values["vars"][name].clone(), |e| e["value"].clone());
         prop_assert_eq!(env("FREE"), json!(value));
         prop_assert_eq!(env("COMMONLY_POD_ID"), json!(pod));
         prop_assert_eq!(env("COMMONLY_AGENT_INSTANCE_ID"), json!(pod));
-        prop_assert_eq!(&values["image"], &json!(image));
+        prop_assert_eq!(&profile["image"], &json!(image));
 
         let cms = read_yaml(&out.configmaps.text());
         let data = &cms[0]["data"];

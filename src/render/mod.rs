@@ -10,6 +10,7 @@ pub mod keys;
 pub mod model;
 pub mod yaml;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -157,6 +158,9 @@ pub struct Templates {
 struct FleetContext<'a> {
     /// Number of agents.
     agents: usize,
+    /// The values' profiles by id (empty while agents are rendered: only `header` and
+    /// `footer` of the final files see them).
+    profiles: &'a BTreeMap<String, model::Profile>,
     /// Number of Secrets.
     secrets: usize,
     /// The ExternalSecrets store, when that mode is on.
@@ -174,6 +178,8 @@ struct SecretStore<'a> {
 pub struct AgentPieces {
     /// Its `item` of values.yaml.
     pub values: String,
+    /// The id of the profile it shares, and the profile.
+    pub profile: (String, model::Profile),
     /// Its `item` of configmaps.yaml.
     pub configmap: String,
     /// The Secret keys it reads.
@@ -273,8 +279,10 @@ impl Templates {
 
     /// Per-thread state for rendering agents (see [`Worker::agent`]).
     pub fn worker(&self, agents: usize, diags: &mut Diagnostics) -> Worker<'_> {
+        let no_profiles = BTreeMap::new();
         let fleet = FleetContext {
             agents,
+            profiles: &no_profiles,
             secrets: 0,
             secret_store: None,
         };
@@ -381,6 +389,7 @@ impl Worker<'_> {
         }
         Some(AgentPieces {
             values,
+            profile: (ctx.values.profile, ctx.profile),
             configmap,
             secrets: rt.secrets.clone(),
             name: ctx.name,
@@ -432,8 +441,15 @@ pub fn assemble(
             Some(SecretStore { name: store, kind }),
         ),
     };
+    let mut profiles: BTreeMap<String, model::Profile> = BTreeMap::new();
+    for (id, profile) in pieces.iter().map(|p| &p.profile) {
+        if !profiles.contains_key(id) {
+            profiles.insert(id.clone(), profile.clone());
+        }
+    }
     let fleet = FleetContext {
         agents: pieces.len(),
+        profiles: &profiles,
         secrets: secrets.len(),
         secret_store: store,
     };

@@ -249,8 +249,8 @@ pub enum KeyDelivery {
 pub struct RuntimeOutput {
     /// Files of the agent's ConfigMap, serialized by the runtime's own format serializer.
     pub config_files: Vec<ConfigFile>,
-    /// The agent container's environment, in order.
-    pub env: Vec<EnvVar>,
+    /// The agent container's environment.
+    pub env: Env,
     /// Every Secret key the pod reads.
     pub secrets: Vec<SecretNeed>,
     /// Secret keys mounted as files under [`platform::SECRET_FILES_DIR`].
@@ -261,6 +261,27 @@ pub struct RuntimeOutput {
     pub npm_packages: Vec<String>,
     /// What the boot step executes once the files are in place.
     pub command: Vec<String>,
+}
+
+/// The agent container's environment in its three parts, in order: what agents of the same
+/// runtime and settings share, what names the agent, and the spec's own `env`. Split so
+/// the Helm values can state the shared parts once per profile ([`crate::render::model`]);
+/// the order never depends on the rest of the fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Env {
+    /// `HOME`, the runtime's variables, the platform's that do not name the agent.
+    pub shared: Vec<EnvVar>,
+    /// The agent's name, ids, runtime token and (when it is a variable) LiteLLM key.
+    pub own: Vec<EnvVar>,
+    /// The spec's `env`, in name order: last, so it may refer to all the others as `$(NAME)`.
+    pub spec: Vec<EnvVar>,
+}
+
+impl Env {
+    /// Every variable, in the container's order.
+    pub fn iter(&self) -> impl Iterator<Item = &EnvVar> {
+        self.shared.iter().chain(&self.own).chain(&self.spec)
+    }
 }
 
 /// One file of the runtime config.
@@ -424,8 +445,9 @@ pub fn build(agent: &Agent) -> Result<RuntimeOutput, Vec<Violation>> {
     }
 }
 
-/// One order for every runtime: `HOME`, the runtime's own variables, the platform's, the
-/// key (when it is a variable), the agent's own.
+/// One order for every runtime: `HOME`, the runtime's own variables, the platform's shared
+/// ones; then the agent's own (name, ids, token, the key when it is a variable); then the
+/// spec's `env`.
 fn assemble(
     agent: &Agent,
     config_files: Vec<ConfigFile>,
@@ -433,13 +455,14 @@ fn assemble(
     key: KeyDelivery,
     version: &semver::Version,
 ) -> RuntimeOutput {
-    let mut env = vec![EnvVar::literal("HOME", platform::HOME)];
-    env.extend(runtime_env);
-    env.extend(platform::env(agent));
+    let mut shared = vec![EnvVar::literal("HOME", platform::HOME)];
+    shared.extend(runtime_env);
+    shared.extend(platform::shared_env(agent));
+    let mut own = platform::own_env(agent);
     let mut secret_files = Vec::new();
     match &key {
         KeyDelivery::Env(name) => {
-            env.push(EnvVar::secret(name, &agent.litellm_key_secret, "key", true))
+            own.push(EnvVar::secret(name, &agent.litellm_key_secret, "key", true))
         }
         KeyDelivery::File(path) => secret_files.push(SecretFile {
             secret: agent.litellm_key_secret.clone(),
@@ -448,7 +471,11 @@ fn assemble(
             optional: true,
         }),
     }
-    env.extend(user_env(agent));
+    let env = Env {
+        shared,
+        own,
+        spec: user_env(agent),
+    };
     let mut secrets = vec![platform::token_need(agent), platform::key_need(agent)];
     secrets.extend(user_secrets(agent));
     RuntimeOutput {
@@ -608,7 +635,7 @@ fn check_env_reserved(agent: &Agent, out: &RuntimeOutput) -> Vec<Violation> {
     let user: BTreeMap<&str, ()> = agent.env.keys().map(|k| (k.as_str(), ())).collect();
     let mut seen = BTreeMap::new();
     let mut v = Vec::new();
-    for e in &out.env {
+    for e in out.env.iter() {
         if seen.insert(e.name.as_str(), ()).is_some() && user.contains_key(e.name.as_str()) {
             v.push(Violation {
                 rule: Rule::EnvReserved,

@@ -19,21 +19,29 @@ pub const MCP_PACKAGE: &str = "@commonlyai/mcp";
 /// The variable holding the platform runtime token.
 pub const TOKEN_ENV: &str = "COMMONLY_AGENT_TOKEN";
 
-/// The platform's variables, in the order the seed's chart set them. The runtime token is
-/// the only secret among them.
-pub fn env(agent: &Agent) -> Vec<EnvVar> {
+/// The platform's variables that do not name the agent (shared by every agent with the
+/// same settings; the seed's chart set them between the agent's own).
+pub fn shared_env(agent: &Agent) -> Vec<EnvVar> {
     let p = &agent.platform;
     vec![
-        EnvVar::literal("COMMONLY_AGENT_NAME", agent.name.clone()),
         EnvVar::literal(
             "COMMONLY_REGISTRY_AGENT_NAME",
             p.registry_agent_name.clone(),
         ),
-        EnvVar::literal("COMMONLY_AGENT_INSTANCE_ID", p.agent_instance_id.clone()),
-        EnvVar::literal("COMMONLY_POD_ID", p.pod_id.clone()),
         EnvVar::literal("COMMONLY_ADAPTER", p.adapter.clone()),
         EnvVar::literal("COMMONLY_API_URL", p.api_url.clone()),
         EnvVar::literal("COMMONLY_LITELLM_BASE_URL", agent.litellm_base_url.clone()),
+    ]
+}
+
+/// The platform's variables that name the agent, in the seed's order. The runtime token is
+/// the only secret among them.
+pub fn own_env(agent: &Agent) -> Vec<EnvVar> {
+    let p = &agent.platform;
+    vec![
+        EnvVar::literal("COMMONLY_AGENT_NAME", agent.name.clone()),
+        EnvVar::literal("COMMONLY_AGENT_INSTANCE_ID", p.agent_instance_id.clone()),
+        EnvVar::literal("COMMONLY_POD_ID", p.pod_id.clone()),
         EnvVar::secret(TOKEN_ENV, &agent.token_secret, "token", false),
     ]
 }

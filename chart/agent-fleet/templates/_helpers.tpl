@@ -15,17 +15,37 @@ app.kubernetes.io/instance: {{ .Release.Name | toJson }}
 {{- end }}
 
 {{/*
-Consistency checks the Kubernetes API server (not its OpenAPI schema) would
-otherwise be the first to catch. values.schema.json already checks every
-field's presence and type, and that no env name takes the chart's
-GEN_AGENTS_ prefix. Called with (dict "agent" $a "path" $p).
+The init container of a profile's agents: installs the profile's pinned npm
+packages and the platform CLI into the shared /tools volume. Rendered once per
+profile (templates/agents.yaml). Called with the profile.
 */}}
-{{- define "agent-fleet.checkAgent" -}}
-{{- $a := .agent -}}
-{{- $p := .path -}}
-{{- range $k, $v := $a.selectorLabels -}}
-{{- if ne (toJson (index $a.labels $k)) (toJson $v) -}}
-{{- fail (printf "%s.selectorLabels.%s=%s is not in %s.labels: the Deployment's selector would not match its pods" $p $k (toJson $v) $p) -}}
-{{- end -}}
-{{- end -}}
+{{- define "agent-fleet.initContainers" -}}
+- name: tools-installer
+  image: {{ .image | toJson }}
+  command: ["/bin/bash", "/etc/gen-agents/scripts/install-tools.sh"]
+  env:
+    - name: NPM_CONFIG_PREFIX
+      value: "/tools"
+    - name: GEN_AGENTS_NPM_PACKAGES
+      value: {{ .tools.npmPackages | toJson | toJson }}
+    - name: GEN_AGENTS_COMMONLY_CLI_REPO
+      value: {{ .tools.commonlyCliRepo | toJson }}
+    - name: GEN_AGENTS_COMMONLY_CLI_REF
+      value: {{ .tools.commonlyCliRef | toJson }}
+  volumeMounts:
+    - name: tools
+      mountPath: /tools
+    - name: scripts
+      mountPath: "/etc/gen-agents/scripts"
+      readOnly: true
+{{- end }}
+
+{{/*
+A list of Kubernetes EnvVars as block-sequence items, one JSON object each, at
+the agent container's env indentation. Rendered once per profile.
+*/}}
+{{- define "agent-fleet.envItems" -}}
+{{- range . }}
+            - {{ toJson . }}
+{{- end }}
 {{- end }}
