@@ -105,7 +105,6 @@ pub fn load_fleet(
 ) -> Result<Fleet, LoadError> {
     let validator = Validator::new().map_err(LoadError::Internal)?;
     let builtin = builtin_layer(&validator, BUILTIN_DEFAULTS_NAME, BUILTIN_DEFAULTS, diags);
-    let runtime_layers = runtime_layers(&validator, diags);
     let value_sources = load::load_sources(values_files, diags)?;
     let value_docs = check_sources(&validator, &value_sources, false, diags);
     let sources = load::load_sources(inputs, diags)?;
@@ -135,6 +134,7 @@ pub fn load_fleet(
         .filter(|c| matches!(c.doc, Parsed::Agent(_)))
         .collect();
     agents.sort_by(|a, b| agent_name(a).cmp(agent_name(b)));
+    let runtime_layers = runtime_layers(&validator, &runtimes_used(&agents, &layers), diags);
     Ok(Fleet {
         agents,
         defaults: Defaults::new(layers, runtime_layers),
@@ -256,10 +256,35 @@ fn builtin_layer(
         .find_map(Layer::from_checked)
 }
 
-/// Each runtime's built-in defaults (`values/runtimes/<runtime>.yaml`, embedded).
-fn runtime_layers(validator: &Validator, diags: &mut Diagnostics) -> Vec<(spec::Runtime, Layer)> {
+/// The runtimes `agents` run: each one's own `spec.runtime`, else the one the highest
+/// defaults layer sets. A one-file pre-commit run then reads one runtime's built-in layer,
+/// not all of them.
+fn runtimes_used(agents: &[Checked], layers: &[Layer]) -> Vec<spec::Runtime> {
+    let common: Option<spec::Runtime> = layers
+        .iter()
+        .rev()
+        .find_map(|l| l.spec.get("runtime"))
+        .and_then(|r| serde_json::from_value(r.clone()).ok());
     spec::Runtime::ALL
         .into_iter()
+        .filter(|r| {
+            agents.iter().any(|c| match &c.doc {
+                Parsed::Agent(a) => a.spec.runtime.or(common) == Some(*r),
+                Parsed::Defaults(_) => false,
+            })
+        })
+        .collect()
+}
+
+/// The built-in defaults (`values/runtimes/<runtime>.yaml`, embedded) of `runtimes`.
+fn runtime_layers(
+    validator: &Validator,
+    runtimes: &[spec::Runtime],
+    diags: &mut Diagnostics,
+) -> Vec<(spec::Runtime, Layer)> {
+    runtimes
+        .iter()
+        .copied()
         .filter_map(|r| {
             let name = format!("<built-in>/values/runtimes/{}.yaml", r.as_str());
             let layer = builtin_layer(validator, &name, runtime::descriptor(r).defaults, diags)?;

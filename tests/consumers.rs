@@ -223,7 +223,7 @@ fn the_readme_pipe_renders_deployments_for_the_fleet() {
     );
     let researcher = deployment_of("cloud-gemini-researcher");
     assert!(
-        researcher.contains("\"name\":\"GEMINI_API_KEY\"")
+        researcher.contains("name: \"GEMINI_API_KEY\"")
             && researcher.contains("\"GOOGLE_GEMINI_BASE_URL\",\"value\":\"http://litellm:4000\"")
             && researcher.contains("/state/.gemini-system/settings.json"),
         "{researcher}"

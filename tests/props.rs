@@ -173,10 +173,36 @@ proptest! {
             }
         }
 
-        for s in read_yaml(&out.secrets.text()) {
-            prop_assert!(s.get("stringData").is_none() && s.get("data").is_none());
+        // The built-in stubs are not parsed back at render time either: each reads back as
+        // exactly its Secret, with no data keys.
+        let (agent, rt) = &resolved_again(&inputs);
+        let expected_secrets = gen_agents::render::model::fleet_secrets(&[(agent.name.clone(), rt.secrets.as_slice())]);
+        let stubs = read_yaml(&out.secrets.text());
+        prop_assert_eq!(stubs.len(), expected_secrets.len());
+        for (s, want) in stubs.iter().zip(&expected_secrets) {
+            prop_assert!(s.get("stringData").is_none() && s.get("data").is_none() && s.get("binaryData").is_none());
+            prop_assert_eq!(&s["metadata"]["name"], &json!(want.name));
+            let a = &s["metadata"]["annotations"];
+            prop_assert_eq!(&a["gen-agents.dev/how-to-fill"], &json!(want.how_to_fill));
+            prop_assert_eq!(&a["gen-agents.dev/create-command"], &json!(want.create_command));
+            prop_assert_eq!(&a["gen-agents.dev/used-by"], &json!(want.agents.join(", ")));
+            prop_assert_eq!(&a["gen-agents.dev/required-keys"], &json!(want.required_keys.join(",")));
+            prop_assert_eq!(&a["gen-agents.dev/optional-keys"], &json!(want.optional_keys.join(",")));
+            prop_assert_eq!(&a["gen-agents.dev/optional"], &json!(if want.optional { "true" } else { "false" }));
         }
     }
+}
+
+/// The one agent of `inputs`, resolved, with its runtime output.
+fn resolved_again(
+    inputs: &[String],
+) -> (
+    gen_agents::resolve::Agent,
+    gen_agents::runtime::RuntimeOutput,
+) {
+    let mut diags = Diagnostics::default();
+    let fleet = gen_agents::load_fleet(inputs, &[], &mut diags).unwrap();
+    gen_agents::resolve_fleet(&fleet, &mut diags).remove(0)
 }
 
 fn yamlish() -> impl Strategy<Value = String> {

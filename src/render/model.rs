@@ -184,7 +184,10 @@ pub struct AgentContext {
     pub name: String,
     /// Helm values.
     pub values: AgentValues,
-    /// The profile it shares (its id is `values.profile`).
+    /// The profile it shares (its id is `values.profile`). Not in the template context: an
+    /// item names its profile, and the header writes each profile once from
+    /// `fleet.profiles`, so converting it for every agent would be wasted work.
+    #[serde(skip)]
     pub profile: Profile,
     /// Its ConfigMap.
     pub config_map: ConfigMapContext,
