@@ -37,7 +37,7 @@ use crate::rules::Rule;
 use diag::{Diagnostic, Diagnostics};
 use load::{Chunk, LoadError, Source};
 use render::keys::KeyEntry;
-use render::{Artifacts, SecretsMode, Templates};
+use render::{Artifacts, Scope, SecretsMode, Templates};
 use resolve::{Agent, Defaults, Layer};
 use runtime::RuntimeOutput;
 use validate::{Checked, Origin, Parsed, Validator};
@@ -216,13 +216,25 @@ pub fn render_fleet(
     mode: &SecretsMode,
     diags: &mut Diagnostics,
 ) -> Option<Artifacts> {
+    render_fleet_scoped(fleet, templates, mode, Scope::All, diags)
+}
+
+/// [`render_fleet`], producing only what `scope` asks for: with [`Scope::Values`] only
+/// `values` is filled in (the other artifacts are empty), and every rule still runs.
+pub fn render_fleet_scoped(
+    fleet: Fleet,
+    templates: &Templates,
+    mode: &SecretsMode,
+    scope: Scope,
+    diags: &mut Diagnostics,
+) -> Option<Artifacts> {
     let count = fleet.agents.len();
     let indexed: Vec<(usize, &Checked)> = fleet.agents.iter().enumerate().collect();
     let pieces = par::map_with(
         &indexed,
         32,
         diags,
-        |d| templates.worker(count, d),
+        |d| templates.worker(count, scope, d),
         |worker, (i, c), d| {
             let (agent, rt) = resolve_one(c, &fleet.defaults, fleet.models.as_ref(), d)?;
             Some((worker.agent(&agent, &rt, d)?, KeyEntry::of(&agent, *i)))
@@ -237,8 +249,11 @@ pub fn render_fleet(
     if diags.has_errors() {
         return None;
     }
-    let keys = render::keys::artifact(&name, keys);
-    render::assemble(templates, pieces, mode, keys, diags)
+    let keys = match scope {
+        Scope::All => render::keys::artifact(&name, keys),
+        Scope::Values => render::Artifact::default(),
+    };
+    render::assemble(templates, pieces, mode, scope, keys, diags)
 }
 
 fn builtin_layer(

@@ -298,7 +298,13 @@ fn render(args: &RenderArgs) -> ExitCode {
         },
         _ => SecretsMode::Stubs,
     };
-    let artifacts = gen_agents::render_fleet(fleet, &templates, &mode, &mut diags);
+    // Printing values alone renders values alone, when nothing else could report a problem.
+    let scope = if args.check.is_none() && args.out_dir.is_none() {
+        templates.values_scope(&mode)
+    } else {
+        gen_agents::render::Scope::All
+    };
+    let artifacts = gen_agents::render_fleet_scoped(fleet, &templates, &mode, scope, &mut diags);
     let failed = diags.has_errors();
     report(diags, format, false);
     let Some(artifacts) = artifacts.filter(|_| !failed) else {

@@ -54,6 +54,17 @@ pub enum SecretsMode {
     },
 }
 
+/// What a render produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every artifact (`--out-dir`, `--check`, the library's default).
+    All,
+    /// `values.yaml` alone (`render` to stdout). Only with the built-in templates in stub
+    /// mode ([`Templates::values_scope`]): the other artifacts are verified by construction,
+    /// so rendering them could report nothing; the rules they depend on still run.
+    Values,
+}
+
 /// One output file, kept as the pieces it was assembled from (a header, one item per agent
 /// or Secret, a footer) so a large fleet is written out without first being copied into
 /// one string.
@@ -202,6 +213,7 @@ struct Frame<'env> {
 /// Per-thread rendering state: the values and ConfigMap templates, evaluated once.
 pub struct Worker<'env> {
     templates: &'env Templates,
+    scope: Scope,
     values: Option<Frame<'env>>,
     configmaps: Option<Frame<'env>>,
 }
@@ -283,8 +295,19 @@ impl Templates {
         }
     }
 
+    /// The scope for a render that prints only `values.yaml`: [`Scope::Values`] when
+    /// nothing else could report a problem (every template built-in, stub mode), else
+    /// [`Scope::All`], so a custom template's errors are found whatever the output.
+    pub fn values_scope(&self, mode: &SecretsMode) -> Scope {
+        if self.all_builtin && *mode == SecretsMode::Stubs {
+            Scope::Values
+        } else {
+            Scope::All
+        }
+    }
+
     /// Per-thread state for rendering agents (see [`Worker::agent`]).
-    pub fn worker(&self, agents: usize, diags: &mut Diagnostics) -> Worker<'_> {
+    pub fn worker(&self, agents: usize, scope: Scope, diags: &mut Diagnostics) -> Worker<'_> {
         let no_profiles = BTreeMap::new();
         let fleet = FleetContext {
             agents,
@@ -294,6 +317,7 @@ impl Templates {
         };
         Worker {
             templates: self,
+            scope,
             values: self.frame("values.yaml.j2", &fleet, diags),
             configmaps: self.frame("configmaps.yaml.j2", &fleet, diags),
         }
@@ -378,7 +402,10 @@ impl Worker<'_> {
         let templates = self.templates;
         let (values_frame, cm_frame) = (self.values.as_mut()?, self.configmaps.as_mut()?);
         let values = values_frame.item(&value, templates, diags);
-        let configmap = cm_frame.item(&value, templates, diags);
+        let configmap = match self.scope {
+            Scope::All => cm_frame.item(&value, templates, diags),
+            Scope::Values => Some(String::new()),
+        };
         let (values, configmap) = (values?, configmap?);
         if !templates.builtin_values {
             parse_back("values.yaml", &values_frame.alone(&values), diags)?;
@@ -432,13 +459,17 @@ pub fn assemble(
     templates: &Templates,
     pieces: Vec<AgentPieces>,
     mode: &SecretsMode,
+    scope: Scope,
     keys: Artifact,
     diags: &mut Diagnostics,
 ) -> Option<Artifacts> {
-    let needs: Vec<(String, &[crate::runtime::SecretNeed])> = pieces
-        .iter()
-        .map(|p| (p.name.clone(), p.secrets.as_slice()))
-        .collect();
+    let needs: Vec<(String, &[crate::runtime::SecretNeed])> = match scope {
+        Scope::All => pieces
+            .iter()
+            .map(|p| (p.name.clone(), p.secrets.as_slice()))
+            .collect(),
+        Scope::Values => Vec::new(),
+    };
     let secrets = model::fleet_secrets(&needs);
     let (secret_template, store) = match mode {
         SecretsMode::Stubs => ("secrets.yaml.j2", None),

@@ -67,6 +67,9 @@ pub struct Profile {
     /// The end of the environment: the spec's `env`, in name order (last, so its values may
     /// refer to every variable above as `$(NAME)`).
     pub spec_env: Vec<EnvVar>,
+    /// What the boot step executes (the container's args; Kubernetes expands `$(NAME)`
+    /// from the container's env, so it names the agent without being per agent).
+    pub command: Vec<String>,
 }
 
 /// One of an agent's own variables, as its profile lays it out.
@@ -118,8 +121,6 @@ pub struct AgentValues {
     pub vars: BTreeMap<String, String>,
     /// Secrets of the profile's `ownEnv` `fromSecret` entries, by variable name.
     pub secret_names: BTreeMap<String, String>,
-    /// What the boot step executes.
-    pub command: Vec<String>,
 }
 
 /// Requests and limits.
@@ -279,6 +280,7 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
         env: rt.env.shared.clone(),
         own_env: rt.env.own.iter().map(own_var).collect(),
         spec_env: rt.env.spec.clone(),
+        command: rt.command.clone(),
     };
     let (vars, secret_names) = own_values(&rt.env.own);
     let values = AgentValues {
@@ -295,7 +297,6 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
         secret_files: rt.secret_files.clone(),
         vars,
         secret_names,
-        command: rt.command.clone(),
     };
     AgentContext {
         name: agent.name.clone(),

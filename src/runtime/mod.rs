@@ -485,7 +485,7 @@ fn assemble(
         secret_files,
         key,
         npm_packages: platform::npm_packages(agent, version),
-        command: platform::command(agent),
+        command: platform::command(),
     }
 }
 

@@ -16,6 +16,8 @@ pub const SECRET_FILES_DIR: &str = "/var/run/secrets/gen-agents";
 pub const CLI_REPO: &str = "https://github.com/Team-Commonly/commonly.git";
 /// npm package of the platform's MCP server, installed for every runtime.
 pub const MCP_PACKAGE: &str = "@commonlyai/mcp";
+/// The variable holding the agent's name (the platform CLI's local alias for it).
+pub const AGENT_NAME_ENV: &str = "COMMONLY_AGENT_NAME";
 /// The variable holding the platform runtime token.
 pub const TOKEN_ENV: &str = "COMMONLY_AGENT_TOKEN";
 
@@ -39,7 +41,7 @@ pub fn shared_env(agent: &Agent) -> Vec<EnvVar> {
 pub fn own_env(agent: &Agent) -> Vec<EnvVar> {
     let p = &agent.platform;
     vec![
-        EnvVar::literal("COMMONLY_AGENT_NAME", agent.name.clone()),
+        EnvVar::literal(AGENT_NAME_ENV, agent.name.clone()),
         EnvVar::literal("COMMONLY_AGENT_INSTANCE_ID", p.agent_instance_id.clone()),
         EnvVar::literal("COMMONLY_POD_ID", p.pod_id.clone()),
         EnvVar::secret(TOKEN_ENV, &agent.token_secret, "token", false),
@@ -89,12 +91,15 @@ pub fn npm_packages(agent: &Agent, runtime_version: &semver::Version) -> Vec<Str
     ]
 }
 
-/// The agent loop: the platform CLI runs the runtime through the agent's adapter.
-pub fn command(agent: &Agent) -> Vec<String> {
+/// The agent loop: the platform CLI runs the runtime through the agent's adapter, for the
+/// agent named by `COMMONLY_AGENT_NAME` (Kubernetes expands `$(NAME)` in a container's
+/// args from its env, as the seed's boot script read `${COMMONLY_AGENT_NAME}`). The command
+/// is then the same for every agent, so the values state it once per profile.
+pub fn command() -> Vec<String> {
     vec![
         "/tools/bin/commonly".into(),
         "agent".into(),
         "run".into(),
-        agent.name.clone(),
+        format!("$({AGENT_NAME_ENV})"),
     ]
 }

@@ -49,3 +49,22 @@ the agent container's env indentation. Rendered once per profile.
             - {{ toJson . }}
 {{- end }}
 {{- end }}
+
+{{/*
+The start of an agent's own variable in its container env, up to its value,
+which each agent adds: a literal (`vars`), or the name of the Secret holding a
+key (`secretNames`). Rendered once per profile. Called with an ownEnv entry.
+*/}}
+{{- define "agent-fleet.ownValueHead" }}
+            - name: {{ .name | toJson }}
+              value:
+{{- end }}
+
+{{- define "agent-fleet.ownSecretHead" }}
+            - name: {{ .name | toJson }}
+              valueFrom:
+                secretKeyRef:
+                  key: {{ .fromSecret.key | toJson }}
+                  optional: {{ .fromSecret.optional | toJson }}
+                  name:
+{{- end }}
