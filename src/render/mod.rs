@@ -192,8 +192,9 @@ struct SecretStore<'a> {
 pub struct AgentPieces {
     /// Its `item` of values.yaml.
     pub values: String,
-    /// The id of the profile it shares, and the profile.
-    pub profile: (String, model::Profile),
+    /// The profile it shares, with its id, when it is the first agent of its worker to
+    /// share it (a fleet has few profiles: keeping one per agent cost 25 MiB at 10,000).
+    pub profile: Option<(String, model::Profile)>,
     /// Its `item` of configmaps.yaml.
     pub configmap: String,
     /// The Secret keys it reads.
@@ -214,6 +215,8 @@ struct Frame<'env> {
 pub struct Worker<'env> {
     templates: &'env Templates,
     scope: Scope,
+    /// Ids of the profiles this worker has handed out already.
+    profiles_seen: std::collections::BTreeSet<String>,
     values: Option<Frame<'env>>,
     configmaps: Option<Frame<'env>>,
 }
@@ -318,6 +321,7 @@ impl Templates {
         Worker {
             templates: self,
             scope,
+            profiles_seen: std::collections::BTreeSet::new(),
             values: self.frame("values.yaml.j2", &fleet, diags),
             configmaps: self.frame("configmaps.yaml.j2", &fleet, diags),
         }
@@ -422,7 +426,10 @@ impl Worker<'_> {
         }
         Some(AgentPieces {
             values,
-            profile: (ctx.values.profile, ctx.profile),
+            profile: self
+                .profiles_seen
+                .insert(ctx.values.profile.clone())
+                .then(|| (ctx.values.profile, ctx.profile)),
             configmap,
             secrets: rt.secrets.clone(),
             name: ctx.name,
@@ -457,7 +464,7 @@ fn template_diag(origin: &str, e: &Error) -> Diagnostic {
 /// `keys` is the finished `keys.yaml` ([`keys::artifact`]).
 pub fn assemble(
     templates: &Templates,
-    pieces: Vec<AgentPieces>,
+    mut pieces: Vec<AgentPieces>,
     mode: &SecretsMode,
     scope: Scope,
     keys: Artifact,
@@ -479,10 +486,8 @@ pub fn assemble(
         ),
     };
     let mut profiles: BTreeMap<String, model::Profile> = BTreeMap::new();
-    for (id, profile) in pieces.iter().map(|p| &p.profile) {
-        if !profiles.contains_key(id) {
-            profiles.insert(id.clone(), profile.clone());
-        }
+    for (id, profile) in pieces.iter_mut().filter_map(|p| p.profile.take()) {
+        profiles.entry(id).or_insert(profile);
     }
     let fleet = FleetContext {
         agents: pieces.len(),
