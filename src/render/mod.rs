@@ -429,7 +429,7 @@ impl Worker<'_> {
             profile: self
                 .profiles_seen
                 .insert(ctx.values.profile.clone())
-                .then(|| (ctx.values.profile, ctx.profile)),
+                .then_some((ctx.values.profile, ctx.profile)),
             configmap,
             secrets: rt.secrets.clone(),
             name: ctx.name,
