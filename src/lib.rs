@@ -275,11 +275,7 @@ fn builtin_layer(
 /// defaults layer sets. A one-file pre-commit run then reads one runtime's built-in layer,
 /// not all of them.
 fn runtimes_used(agents: &[Checked], layers: &[Layer]) -> Vec<spec::Runtime> {
-    let common: Option<spec::Runtime> = layers
-        .iter()
-        .rev()
-        .find_map(|l| l.spec.get("runtime"))
-        .and_then(|r| serde_json::from_value(r.clone()).ok());
+    let common = resolve::common_runtime(layers);
     spec::Runtime::ALL
         .into_iter()
         .filter(|r| {

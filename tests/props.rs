@@ -108,8 +108,11 @@ proptest! {
             let fleet = gen_agents::load_fleet(&inputs, &[], &mut diags).unwrap();
             let resolved = gen_agents::resolve_fleet(&fleet, &mut diags);
             prop_assert_eq!(resolved.len(), 1, "{:?}", diags.sorted());
-            gen_agents::render::model::agent_context(&resolved[0].0, &resolved[0].1)
+            let (agent, rt) = &resolved[0];
+            let secrets = gen_agents::render::model::fleet_secrets(&[(agent.name.clone(), rt.secrets.as_slice())]);
+            (gen_agents::render::model::agent_context(agent, rt), secrets)
         };
+        let (expected, expected_secrets) = expected;
         let fleet = gen_agents::load_fleet(&inputs, &[], &mut diags).unwrap();
         prop_assert!(!diags.has_errors(), "{:?}", diags.sorted());
         let templates = Templates::load(None, &mut diags);
@@ -175,8 +178,6 @@ proptest! {
 
         // The built-in stubs are not parsed back at render time either: each reads back as
         // exactly its Secret, with no data keys.
-        let (agent, rt) = &resolved_again(&inputs);
-        let expected_secrets = gen_agents::render::model::fleet_secrets(&[(agent.name.clone(), rt.secrets.as_slice())]);
         let stubs = read_yaml(&out.secrets.text());
         prop_assert_eq!(stubs.len(), expected_secrets.len());
         for (s, want) in stubs.iter().zip(&expected_secrets) {
@@ -191,18 +192,6 @@ proptest! {
             prop_assert_eq!(&a["gen-agents.dev/optional"], &json!(if want.optional { "true" } else { "false" }));
         }
     }
-}
-
-/// The one agent of `inputs`, resolved, with its runtime output.
-fn resolved_again(
-    inputs: &[String],
-) -> (
-    gen_agents::resolve::Agent,
-    gen_agents::runtime::RuntimeOutput,
-) {
-    let mut diags = Diagnostics::default();
-    let fleet = gen_agents::load_fleet(inputs, &[], &mut diags).unwrap();
-    gen_agents::resolve_fleet(&fleet, &mut diags).remove(0)
 }
 
 fn yamlish() -> impl Strategy<Value = String> {

@@ -487,7 +487,21 @@ pub fn assemble(
     };
     let mut profiles: BTreeMap<String, model::Profile> = BTreeMap::new();
     for (id, profile) in pieces.iter_mut().filter_map(|p| p.profile.take()) {
-        profiles.entry(id).or_insert(profile);
+        match profiles.get(&id) {
+            // Ids are 40 bits of a content hash: two contents under one id would give
+            // some agents the other's pod.
+            Some(known) if *known != profile => {
+                diags.push(internal(
+                    "values.yaml",
+                    &format!("two different profiles hash to the id `{id}`"),
+                ));
+                return None;
+            }
+            Some(_) => {}
+            None => {
+                profiles.insert(id, profile);
+            }
+        }
     }
     let fleet = FleetContext {
         agents: pieces.len(),

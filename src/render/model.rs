@@ -248,6 +248,7 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
     let config_map = config_map_name(&resource_name, &checksum);
     let mut cm_labels = labels.clone();
     cm_labels.insert(AGENT_LABEL.to_owned(), agent.name.clone());
+    let own = split_own(&rt.env.own);
     let profile = Profile {
         runtime: agent.runtime(),
         image: agent.image.clone(),
@@ -278,11 +279,10 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
         model_key: rt.key.clone(),
         working_dir: platform::WORKSPACE.to_owned(),
         env: rt.env.shared.clone(),
-        own_env: rt.env.own.iter().map(own_var).collect(),
+        own_env: own.layout,
         spec_env: rt.env.spec.clone(),
         command: rt.command.clone(),
     };
-    let (vars, secret_names) = own_values(&rt.env.own);
     let values = AgentValues {
         profile: profile_id(&profile),
         resource_name,
@@ -295,8 +295,8 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
             checksum,
         },
         secret_files: rt.secret_files.clone(),
-        vars,
-        secret_names,
+        vars: own.vars,
+        secret_names: own.secret_names,
     };
     AgentContext {
         name: agent.name.clone(),
@@ -310,28 +310,43 @@ pub fn agent_context(agent: &Agent, rt: &RuntimeOutput) -> AgentContext {
     }
 }
 
-/// How the profile lays out one of the agent's own variables.
-fn own_var(e: &EnvVar) -> OwnVar {
-    OwnVar {
-        name: e.name.clone(),
-        from_secret: e.value_from.as_ref().map(|v| SecretKey {
-            key: v.secret_key_ref.key.clone(),
-            optional: v.secret_key_ref.optional,
-        }),
-    }
+/// The agent's own variables, split in one pass: the layout its profile states (names, and
+/// the Secret key of each secret one) and the agent's side (literal values, Secret names).
+struct OwnSplit {
+    layout: Vec<OwnVar>,
+    vars: BTreeMap<String, String>,
+    secret_names: BTreeMap<String, String>,
 }
 
-/// The agent's side of its own variables: literal values, and the Secrets of the others.
-fn own_values(own: &[EnvVar]) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
-    let mut vars = BTreeMap::new();
-    let mut secrets = BTreeMap::new();
+fn split_own(own: &[EnvVar]) -> OwnSplit {
+    let mut split = OwnSplit {
+        layout: Vec::with_capacity(own.len()),
+        vars: BTreeMap::new(),
+        secret_names: BTreeMap::new(),
+    };
     for e in own {
-        match (&e.value, &e.value_from) {
-            (_, Some(from)) => secrets.insert(e.name.clone(), from.secret_key_ref.name.clone()),
-            (value, None) => vars.insert(e.name.clone(), value.clone().unwrap_or_default()),
+        let from_secret = match (&e.value, &e.value_from) {
+            (_, Some(from)) => {
+                let r = &from.secret_key_ref;
+                split.secret_names.insert(e.name.clone(), r.name.clone());
+                Some(SecretKey {
+                    key: r.key.clone(),
+                    optional: r.optional,
+                })
+            }
+            (value, None) => {
+                split
+                    .vars
+                    .insert(e.name.clone(), value.clone().unwrap_or_default());
+                None
+            }
         };
+        split.layout.push(OwnVar {
+            name: e.name.clone(),
+            from_secret,
+        });
     }
-    (vars, secrets)
+    split
 }
 
 /// Hex digits of the content hash in a profile's id (40 bits, like a ConfigMap's name).

@@ -195,9 +195,7 @@ impl Defaults {
         for l in &layers {
             merge(&mut common, &l.spec);
         }
-        let runtime = common
-            .get("runtime")
-            .and_then(|r| serde_json::from_value(r.clone()).ok());
+        let runtime = common_runtime(&layers);
         let merged = runtimes
             .iter()
             .map(|(r, l)| {
@@ -242,6 +240,16 @@ impl Defaults {
         }
         Location::at(&agent.file, root.locate("/metadata/name"))
     }
+}
+
+/// The runtime the common layers set: the highest layer's `runtime` (what merging them
+/// yields; the built-in layer sets `codex`).
+pub fn common_runtime(layers: &[Layer]) -> Option<Runtime> {
+    layers
+        .iter()
+        .rev()
+        .find_map(|l| l.spec.get("runtime"))
+        .and_then(|r| serde_json::from_value(r.clone()).ok())
 }
 
 /// Deep-merges `over` into `base`: objects key by key, everything else replaced.
